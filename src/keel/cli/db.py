@@ -1,0 +1,50 @@
+"""`keel db`: migrations by hand (the server also upgrades at start)."""
+
+from typing import Annotated
+
+import typer
+
+from keel.cli.output import console, fail
+from keel.core.errors import ConfigError
+from keel.db import migrate
+from keel.db.engine import Engine, check_connection, make_engine, redact_url
+from keel.settings import Settings
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _engine() -> Engine:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        engine = make_engine(settings.resolved_database_url)
+        check_connection(engine)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    return engine
+
+
+@app.command()
+def upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to REVISION."""
+    engine = _engine()
+    migrate.upgrade(engine, revision)
+    console.print(f"{redact_url(str(engine.url))} at revision {migrate.current(engine)}", highlight=False)
+
+
+@app.command()
+def downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. 0001 or base")]) -> None:
+    """Revert migrations down to REVISION."""
+    engine = _engine()
+    migrate.downgrade(engine, revision)
+    console.print(f"{redact_url(str(engine.url))} at revision {migrate.current(engine) or 'base'}",
+                  highlight=False)
+
+
+@app.command()
+def current() -> None:
+    """Print the store's revision and the newest one this version of Keel knows."""
+    engine = _engine()
+    now, head = migrate.current(engine), migrate.head()
+    state = "up to date" if now == head else "behind: run `keel db upgrade`"
+    console.print(f"current: {now or 'base'}  head: {head}  ({state})", highlight=False)

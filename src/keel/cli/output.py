@@ -1,0 +1,57 @@
+"""Shared CLI plumbing: a client from the environment, tables or JSON output, and errors without tracebacks."""
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from keel.client.http import Client, KeelAPIError
+from keel.core.errors import ConfigError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def api() -> Iterator[Client]:
+    """A client for KEEL_URL/KEEL_API_KEY; API errors become one red line and exit 1."""
+    try:
+        with Client() as client:
+            yield client
+    except KeelAPIError as exc:
+        fail(f"{exc.message} ({exc.status} {exc.code})" if exc.status else exc.message)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
+def emit(data: Any, as_json: bool, columns: Sequence[str] = (), title: str | None = None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    rows = data if isinstance(data, list) else [data]
+    table = Table(*columns, title=title, show_lines=False)
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.0%}" if 0 <= value <= 1 else f"{value:g}"
+    return str(value)
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+Formatter = Callable[[dict[str, Any]], str]

@@ -1,0 +1,1 @@
+"""HTTP client shared by the SDK (`keel.Client`) and the CLI."""

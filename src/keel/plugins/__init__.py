@@ -1,0 +1,1 @@
+"""Plugin system: pluggy hookspecs and the registries they fill."""

@@ -1,0 +1,35 @@
+"""Hook specifications. Built-ins implement these exactly as third-party plugins do (entry-point group `keel`).
+
+Every hook is named `register_*` and receives a `register` callable; a test fails if one is undocumented in
+docs/plugins.md.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("keel")
+hookimpl = pluggy.HookimplMarker("keel")
+
+Register = Callable[..., None]
+
+
+@hookspec
+def register_job_kinds(register: Register) -> None:
+    """Register background job handlers: `register(kind, handler)` where `handler(ctx) -> dict | None`."""
+
+
+@hookspec
+def register_routers(register: Register) -> None:
+    """Register FastAPI routers: `register(router)`; they are mounted on the server app."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add Typer commands or sub-apps to the `keel` CLI: `cli.add_typer(...)` or `@cli.command()`."""
+
+
+@hookspec
+def register_readiness_checks(register: Register) -> None:
+    """Register `/readyz` checks: `register(name, check)` where `check()` raises or returns a detail string."""

@@ -1,0 +1,43 @@
+"""The plugin manager: loads built-ins and `keel` entry points, then fills registries from the hooks.
+
+A `Plugins` object is built per app (not a module global), so tests and embedded users can add plugins to one
+app without touching another.
+"""
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pluggy
+from keel.plugins import hookspecs
+from keel.plugins.registry import Registry
+
+BUILTIN_PLUGINS = ("keel.projects.plugin", "keel.jobs.plugin", "keel.server.health")
+
+JobHandler = Callable[[Any], dict[str, Any] | None]
+ReadinessCheck = Callable[[], str | None]
+
+
+class Plugins:
+    def __init__(self, extra: Iterable[object] = (), *, entry_points: bool = True) -> None:
+        self.manager = pluggy.PluginManager("keel")
+        self.manager.add_hookspecs(hookspecs)
+        for module in BUILTIN_PLUGINS:
+            self.manager.register(importlib.import_module(module), name=module)
+        if entry_points:
+            self.manager.load_setuptools_entrypoints("keel")
+        for plugin in extra:
+            self.manager.register(plugin)
+        self.job_kinds: Registry[JobHandler] = Registry("job kind")
+        self.manager.hook.register_job_kinds(register=self.job_kinds.register)
+        self.readiness_checks: Registry[ReadinessCheck] = Registry("readiness check")
+        self.manager.hook.register_readiness_checks(register=self.readiness_checks.register)
+
+    def routers(self) -> list[Any]:
+        """FastAPI routers from every plugin (typed loosely so this module stays free of FastAPI)."""
+        routers: list[Any] = []
+        self.manager.hook.register_routers(register=routers.append)
+        return routers
+
+    def names(self) -> list[str]:
+        return sorted(name for name, _ in self.manager.list_name_plugin())

@@ -1,0 +1,53 @@
+"""App factory: `create_app(settings)` builds a FastAPI app whose lifespan opens the store, starts the job
+worker and stops both cleanly. Nothing happens at import time; every app owns its runtime.
+"""
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from keel import __version__
+from keel.jobs.worker import Worker
+from keel.plugins.manager import Plugins
+from keel.server import problems
+from keel.server.logs import configure as configure_logging
+from keel.server.middleware import BodyLimit, RequestContext
+from keel.server.runtime import open_runtime
+from keel.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, plugins: Iterable[object] = (),
+               configure_logs: bool = False) -> FastAPI:
+    settings = settings or Settings()
+    if configure_logs:
+        configure_logging(settings.log_format, settings.log_level)
+    registry = Plugins(plugins)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await anyio.to_thread.run_sync(open_runtime, settings, registry)
+        app.state.runtime = runtime
+        if settings.worker_enabled:
+            runtime.worker = Worker(runtime.sessions, registry.job_kinds, settings)
+            runtime.worker.start()
+        try:
+            yield
+        finally:
+            if runtime.worker is not None:
+                await anyio.to_thread.run_sync(runtime.worker.stop, settings.shutdown_grace_seconds)
+            runtime.engine.dispose()
+
+    app = FastAPI(
+        title="Keel",
+        version=__version__,
+        description="Self-hosted LLMOps platform: gateway, tracing, prompts, knowledge, evals, fine-tuning.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for router in registry.routers():
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContext)
+    return app

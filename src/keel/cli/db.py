@@ -37,8 +37,9 @@ def downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g
     """Revert migrations down to REVISION."""
     engine = _engine()
     migrate.downgrade(engine, revision)
-    console.print(f"{redact_url(str(engine.url))} at revision {migrate.current(engine) or 'base'}",
-                  highlight=False)
+    console.print(
+        f"{redact_url(str(engine.url))} at revision {migrate.current(engine) or 'base'}", highlight=False
+    )
 
 
 @app.command()

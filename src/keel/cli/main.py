@@ -14,8 +14,9 @@ from keel.core.errors import ConfigError
 from keel.plugins.manager import Plugins
 from keel.settings import Settings, masked
 
-app = typer.Typer(name="keel", help="Keel: self-hosted LLMOps.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="keel", help="Keel: self-hosted LLMOps.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 app.add_typer(db_commands.app, name="db", help="Inspect and migrate the store.")
 
 
@@ -29,7 +30,9 @@ def version() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [env KEEL_HOST, default 127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env KEEL_PORT, default 4141]")] = None,
-    data_dir: Annotated[str | None, typer.Option(help="Data directory [env KEEL_DATA_DIR, default .keel]")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Data directory [env KEEL_DATA_DIR, default .keel]")
+    ] = None,
 ) -> None:
     """Start the server: API, OpenAI-compatible gateway, web UI and the job worker."""
     import uvicorn
@@ -45,8 +48,10 @@ def serve(
         fail(str(exc), 2)
     except ValueError as exc:
         fail(f"invalid setting: {exc}", 2)
-    console.print(f"Keel {__version__} on http://{settings.host}:{settings.port}  (data: {settings.data_dir})",
-                  highlight=False)
+    console.print(
+        f"Keel {__version__} on http://{settings.host}:{settings.port}  (data: {settings.data_dir})",
+        highlight=False,
+    )
     uvicorn.run(
         create_app(settings, configure_logs=True),
         host=settings.host,
@@ -70,12 +75,18 @@ def show_settings(as_json: Annotated[bool, typer.Option("--json", help="Print JS
         return
     from rich.table import Table
 
-    for title, values, fields in (("server", server, Settings.model_fields),
-                                  ("client", client, ClientSettings.model_fields)):
+    for title, values, fields in (
+        ("server", server, Settings.model_fields),
+        ("client", client, ClientSettings.model_fields),
+    ):
         table = Table("setting", "env", "value", "description", title=title)
         for name, value in values.items():
-            table.add_row(name, f"KEEL_{name.upper()}", str(value) if value is not None else "-",
-                          fields[name].description or "")
+            table.add_row(
+                name,
+                f"KEEL_{name.upper()}",
+                str(value) if value is not None else "-",
+                fields[name].description or "",
+            )
         console.print(table)
 
 

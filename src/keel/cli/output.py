@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: a client from the environment, tables or JSON output, and errors without tracebacks."""
+"""Shared CLI plumbing: a client from the environment, tables or JSON output, errors without tracebacks."""
 
 import json
 import sys

@@ -20,14 +20,21 @@ class KeelAPIError(Exception):
 
 
 class Client:
-    def __init__(self, url: str | None = None, api_key: str | None = None, *, timeout: float | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         settings = ClientSettings()
         self.url = (url or settings.url).rstrip("/")
         key = api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout or settings.timeout,
-                                  transport=transport)
+        self._http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout or settings.timeout, transport=transport
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -68,10 +75,13 @@ class Client:
     def list_projects(self) -> list[dict[str, Any]]:
         return self.paginate("/api/v1/projects")
 
-    def create_key(self, name: str, role: str = "member", project_id: str | None = None,
-                   expires_at: str | None = None) -> dict[str, Any]:
+    def create_key(
+        self, name: str, role: str = "member", project_id: str | None = None, expires_at: str | None = None
+    ) -> dict[str, Any]:
         body = {"name": name, "role": role, "project_id": project_id, "expires_at": expires_at}
-        return dict(self.request("POST", "/api/v1/keys", json={k: v for k, v in body.items() if v is not None}))
+        return dict(
+            self.request("POST", "/api/v1/keys", json={k: v for k, v in body.items() if v is not None})
+        )
 
     def list_keys(self, project_id: str | None = None) -> list[dict[str, Any]]:
         return self.paginate("/api/v1/keys", **({"project_id": project_id} if project_id else {}))
@@ -105,5 +115,7 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
         err = body["error"]
         return KeelAPIError(response.status_code, str(err.get("code")), str(err.get("message")))
     if isinstance(body, dict):
-        return KeelAPIError(response.status_code, str(body.get("code", "error")), str(body.get("detail", body)))
+        return KeelAPIError(
+            response.status_code, str(body.get("code", "error")), str(body.get("detail", body))
+        )
     return KeelAPIError(response.status_code, "http_error", str(body)[:500])

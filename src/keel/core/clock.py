@@ -1,4 +1,4 @@
-"""One place to ask for the time, always timezone-aware UTC, so stored times never mix naive and aware values."""
+"""One place to ask for the time, always aware UTC, so stored times never mix naive and aware values."""
 
 from datetime import UTC, datetime
 

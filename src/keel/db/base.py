@@ -1,6 +1,6 @@
 """Declarative base and column types shared by every feature's models.
 
-`UTCDateTime` stores aware UTC datetimes on both SQLite (which has no time zones) and PostgreSQL, so code never
+`UTCDateTime` stores aware UTC datetimes on SQLite (which has no time zones) and PostgreSQL, so code never
 compares naive with aware times. The naming convention gives constraints stable names that Alembic can drop.
 """
 

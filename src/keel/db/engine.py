@@ -9,12 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy import Engine as Engine  # re-exported for callers outside db/
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from keel.core.errors import ConfigError
+
+SessionFactory = sessionmaker[Session]
+__all__ = [
+    "Engine",
+    "Session",
+    "SessionFactory",
+    "check_connection",
+    "make_engine",
+    "make_sessionmaker",
+    "redact_url",
+]
 
 
 def redact_url(url: str) -> str:
@@ -73,5 +83,5 @@ def check_connection(engine: Engine) -> None:
         raise ConfigError(f"database driver missing for {engine.url.drivername}: {exc}") from None
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)

@@ -16,17 +16,22 @@ FINAL = {"succeeded", "failed", "cancelled"}
 
 
 @app.command("list")
-def list_jobs(status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed, cancelled")]
-              = None, kind: Annotated[str | None, typer.Option(help="Job kind")] = None,
-              as_json: bool = JsonOption) -> None:
+def list_jobs(
+    status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed, cancelled")] = None,
+    kind: Annotated[str | None, typer.Option(help="Job kind")] = None,
+    as_json: bool = JsonOption,
+) -> None:
     """List this project's jobs, newest first."""
     with api() as client:
         emit(client.list_jobs(status, kind), as_json, COLUMNS, title="jobs")
 
 
 @app.command("show")
-def show_job(job_id: str, logs: Annotated[bool, typer.Option(help="Include log lines")] = True,
-             as_json: bool = JsonOption) -> None:
+def show_job(
+    job_id: str,
+    logs: Annotated[bool, typer.Option(help="Include log lines")] = True,
+    as_json: bool = JsonOption,
+) -> None:
     """Show a job, its result or error, and its log."""
     with api() as client:
         job = client.get_job(job_id)
@@ -44,9 +49,12 @@ def show_job(job_id: str, logs: Annotated[bool, typer.Option(help="Include log l
 
 
 @app.command("submit")
-def submit(kind: str, params: Annotated[str, typer.Option(help="JSON object of parameters")] = "{}",
-           wait: Annotated[bool, typer.Option(help="Follow progress until it ends")] = False,
-           as_json: bool = JsonOption) -> None:
+def submit(
+    kind: str,
+    params: Annotated[str, typer.Option(help="JSON object of parameters")] = "{}",
+    wait: Annotated[bool, typer.Option(help="Follow progress until it ends")] = False,
+    as_json: bool = JsonOption,
+) -> None:
     """Submit a job of a registered kind."""
     try:
         parsed = json.loads(params)
@@ -69,14 +77,21 @@ def cancel(job_id: str, as_json: bool = JsonOption) -> None:
 
 
 def _follow(client: Client, job_id: str) -> dict[str, Any]:
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(job_id, total=1.0)
         while True:
             job = client.get_job(job_id)
-            progress.update(task, completed=job["progress"],
-                            description=f"{job_id} {job['progress_message'] or job['status']}")
+            progress.update(
+                task,
+                completed=job["progress"],
+                description=f"{job_id} {job['progress_message'] or job['status']}",
+            )
             if job["status"] in FINAL:
                 return dict(job)
             time.sleep(0.3)

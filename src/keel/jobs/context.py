@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
+from keel.db.engine import Session, SessionFactory
 from keel.jobs import service
 
 
@@ -22,8 +21,15 @@ class WorkerStopping(Exception):
 class JobContext:
     _PROGRESS_INTERVAL = 0.25
 
-    def __init__(self, job_id: str, project_id: str, params: dict[str, Any], attempt: int,
-                 sessions: sessionmaker[Session], stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        project_id: str,
+        params: dict[str, Any],
+        attempt: int,
+        sessions: SessionFactory,
+        stopping: threading.Event,
+    ) -> None:
         self.job_id = job_id
         self.project_id = project_id
         self.params = params

@@ -20,14 +20,21 @@ def list_kinds(runtime: RuntimeDep, principal: PrincipalDep) -> dict[str, list[s
 @router.post("", status_code=201)
 def submit_job(body: JobCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> JobOut:
     runtime.plugins.job_kinds.get(body.kind)
-    job = service.submit(session, principal, body.kind, body.params,
-                         max_attempts=runtime.settings.job_max_attempts)
+    job = service.submit(
+        session, principal, body.kind, body.params, max_attempts=runtime.settings.job_max_attempts
+    )
     return JobOut.model_validate(job)
 
 
 @router.get("")
-def list_jobs(session: SessionDep, principal: PrincipalDep, status: str | None = None,
-              kind: str | None = None, cursor: str | None = None, limit: Limit = 50) -> JobList:
+def list_jobs(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: str | None = None,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> JobList:
     page = service.list_jobs(session, principal, status=status, kind=kind, cursor=cursor, limit=limit)
     return JobList(items=[JobOut.model_validate(j) for j in page.items], next_cursor=page.next_cursor)
 
@@ -38,11 +45,13 @@ def get_job(job_id: str, session: SessionDep, principal: PrincipalDep) -> JobOut
 
 
 @router.get("/{job_id}/logs")
-def get_logs(job_id: str, session: SessionDep, principal: PrincipalDep, cursor: str | None = None,
-             limit: Limit = 200) -> JobLogList:
+def get_logs(
+    job_id: str, session: SessionDep, principal: PrincipalDep, cursor: str | None = None, limit: Limit = 200
+) -> JobLogList:
     page = service.job_logs(session, principal, job_id, cursor, limit)
-    return JobLogList.model_validate({"items": page.items, "next_cursor": page.next_cursor},
-                                     from_attributes=True)
+    return JobLogList.model_validate(
+        {"items": page.items, "next_cursor": page.next_cursor}, from_attributes=True
+    )
 
 
 @router.post("/{job_id}/cancel")

@@ -11,7 +11,9 @@ JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(min_length=1, max_length=100, description="A registered job kind (see GET /api/v1/jobs/kinds).")
+    kind: str = Field(
+        min_length=1, max_length=100, description="A registered job kind (see GET /api/v1/jobs/kinds)."
+    )
     params: dict[str, Any] = Field(default_factory=dict)
 
 

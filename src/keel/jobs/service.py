@@ -25,15 +25,21 @@ def submit(
     session: Session, principal: Principal, kind: str, params: dict[str, Any], *, max_attempts: int = 3
 ) -> Job:
     principal.require(Role.member)
-    job = Job(id=new_id("job"), project_id=principal.project_id, kind=kind, params=params,
-              max_attempts=max_attempts)
+    job = Job(
+        id=new_id("job"), project_id=principal.project_id, kind=kind, params=params, max_attempts=max_attempts
+    )
     session.add(job)
     session.commit()
     return job
 
 
 def list_jobs(
-    session: Session, principal: Principal, *, status: str | None, kind: str | None, cursor: str | None,
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    kind: str | None,
+    cursor: str | None,
     limit: int,
 ) -> Page[Job]:
     if status is not None and status not in STATUSES:
@@ -55,8 +61,9 @@ def get_job(session: Session, principal: Principal, job_id: str) -> Job:
     return job
 
 
-def job_logs(session: Session, principal: Principal, job_id: str, cursor: str | None, limit: int
-             ) -> Page[JobLog]:
+def job_logs(
+    session: Session, principal: Principal, job_id: str, cursor: str | None, limit: int
+) -> Page[JobLog]:
     get_job(session, principal, job_id)
     query = select(JobLog).where(JobLog.job_id == job_id).order_by(JobLog.id)
     if after := decode_cursor(cursor):
@@ -74,12 +81,17 @@ def cancel(session: Session, principal: Principal, job_id: str) -> Job:
     if job.status in FINAL_STATUSES:
         raise Conflict(f"job {job_id} already {job.status}; nothing to cancel")
     now = utcnow()
-    done = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "queued").values(status="cancelled", finished_at=now)
-    ).rowcount
+    done = _changed(
+        session,
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="cancelled", finished_at=now),
+    )
     if not done:
         session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True))
-    session.add(JobLog(job_id=job_id, message="cancel requested" if not done else "cancelled before it started"))
+    session.add(
+        JobLog(job_id=job_id, message="cancel requested" if not done else "cancelled before it started")
+    )
     session.commit()
     session.refresh(job)
     return job
@@ -94,12 +106,18 @@ def claim_next(session: Session, worker_id: str, kinds: Iterable[str]) -> Job | 
         if candidate is None:
             return None
         now = utcnow()
-        claimed = session.execute(
+        claimed = _changed(
+            session,
             update(Job)
             .where(Job.id == candidate, Job.status == "queued")
-            .values(status="running", worker_id=worker_id, attempts=Job.attempts + 1, started_at=now,
-                    heartbeat_at=now)
-        ).rowcount
+            .values(
+                status="running",
+                worker_id=worker_id,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+            ),
+        )
         session.commit()
         if claimed:
             return session.get(Job, candidate)
@@ -112,14 +130,20 @@ def heartbeat(session: Session, worker_id: str) -> set[str]:
         update(Job).where(Job.worker_id == worker_id, Job.status == "running").values(heartbeat_at=utcnow())
     )
     session.commit()
-    return set(session.scalars(select(Job.id).where(
-        Job.worker_id == worker_id, Job.status == "running", Job.cancel_requested)))
+    return set(
+        session.scalars(
+            select(Job.id).where(Job.worker_id == worker_id, Job.status == "running", Job.cancel_requested)
+        )
+    )
 
 
 def record_progress(session: Session, job_id: str, fraction: float, message: str | None) -> bool:
     """Store progress; return whether cancellation was requested."""
-    session.execute(update(Job).where(Job.id == job_id).values(
-        progress=max(0.0, min(1.0, fraction)), progress_message=message, heartbeat_at=utcnow()))
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(progress=max(0.0, min(1.0, fraction)), progress_message=message, heartbeat_at=utcnow())
+    )
     session.commit()
     return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
@@ -129,20 +153,33 @@ def add_log(session: Session, job_id: str, message: str, level: str = "info") ->
     session.commit()
 
 
-def finish(session: Session, job_id: str, worker_id: str, status: str, *, result: dict[str, Any] | None = None,
-           error: str | None = None) -> None:
+def finish(
+    session: Session,
+    job_id: str,
+    worker_id: str,
+    status: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
     values: dict[str, Any] = {"status": status, "result": result, "error": error, "finished_at": utcnow()}
     if status == "succeeded":
         values["progress"] = 1.0
-    session.execute(update(Job).where(Job.id == job_id, Job.worker_id == worker_id,
-                                      Job.status == "running").values(**values))
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == "running")
+        .values(**values)
+    )
     session.commit()
 
 
 def requeue_interrupted(session: Session, job_id: str, worker_id: str) -> None:
     """A graceful shutdown interrupted the job: put it back without spending an attempt."""
-    session.execute(update(Job).where(Job.id == job_id, Job.worker_id == worker_id, Job.status == "running")
-                    .values(status="queued", worker_id=None, attempts=Job.attempts - 1))
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == "running")
+        .values(status="queued", worker_id=None, attempts=Job.attempts - 1)
+    )
     session.add(JobLog(job_id=job_id, level="warning", message="interrupted by shutdown; requeued"))
     session.commit()
 
@@ -167,7 +204,19 @@ def reap_stale(session: Session, stale_before: datetime) -> list[tuple[str, str]
 
 
 def delete_finished(session: Session, project_id: str, before: datetime, *, keep: str) -> int:
-    deleted = session.execute(delete(Job).where(
-        Job.project_id == project_id, Job.status.in_(FINAL_STATUSES), Job.finished_at < before, Job.id != keep))
+    deleted = _changed(
+        session,
+        delete(Job).where(
+            Job.project_id == project_id,
+            Job.status.in_(FINAL_STATUSES),
+            Job.finished_at < before,
+            Job.id != keep,
+        ),
+    )
     session.commit()
-    return int(deleted.rowcount)
+    return deleted
+
+
+def _changed(session: Session, statement: Any) -> int:
+    """Rows an UPDATE/DELETE touched."""
+    return int(getattr(session.execute(statement), "rowcount", 0))

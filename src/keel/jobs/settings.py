@@ -4,9 +4,7 @@ from pydantic import BaseModel, Field
 
 
 class JobSettings(BaseModel):
-    worker_enabled: bool = Field(
-        default=True, description="Run the local job worker inside `keel serve`."
-    )
+    worker_enabled: bool = Field(default=True, description="Run the local job worker inside `keel serve`.")
     worker_threads: int = Field(default=1, ge=1, le=32, description="Jobs the local worker runs at once.")
     job_poll_seconds: float = Field(default=0.5, gt=0, description="How often an idle worker looks for work.")
     job_heartbeat_seconds: float = Field(

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from keel.core.clock import utcnow
 from keel.core.ids import new_id
+from keel.db.engine import SessionFactory
 from keel.jobs import service
 from keel.jobs.context import JobCancelled, JobContext, WorkerStopping
 from keel.jobs.settings import JobSettings
@@ -28,7 +27,9 @@ Handler = Callable[[JobContext], dict[str, Any] | None]
 
 
 class Worker:
-    def __init__(self, sessions: sessionmaker[Session], kinds: Registry[Handler], settings: JobSettings) -> None:
+    def __init__(
+        self, sessions: SessionFactory, kinds: Registry[Handler], settings: JobSettings
+    ) -> None:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{new_id('wrk')[-6:]}"
         self._sessions = sessions
         self._kinds = kinds
@@ -64,8 +65,9 @@ class Worker:
             job = service.claim_next(session, self.id, list(self._kinds))
             if job is None:
                 return False
-            ctx = JobContext(job.id, job.project_id, dict(job.params), job.attempts, self._sessions,
-                             self._stopping)
+            ctx = JobContext(
+                job.id, job.project_id, dict(job.params), job.attempts, self._sessions, self._stopping
+            )
         with self._lock:
             self._running[ctx.job_id] = ctx
         try:

@@ -1,4 +1,4 @@
-"""Hook specifications. Built-ins implement these exactly as third-party plugins do (entry-point group `keel`).
+"""Hook specifications. Built-ins implement them exactly as third-party plugins do (entry points: `keel`).
 
 Every hook is named `register_*` and receives a `register` callable; a test fails if one is undocumented in
 docs/plugins.md.
@@ -32,4 +32,4 @@ def register_commands(cli: Any) -> None:
 
 @hookspec
 def register_readiness_checks(register: Register) -> None:
-    """Register `/readyz` checks: `register(name, check)` where `check()` raises or returns a detail string."""
+    """Register `/readyz` checks: `register(name, check)`; `check()` raises or returns a detail string."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pluggy
+
 from keel.plugins import hookspecs
 from keel.plugins.registry import Registry
 

@@ -38,13 +38,17 @@ def show_project(project_id: str, as_json: bool = JsonOption) -> None:
 def rename_project(project_id: str, name: str, as_json: bool = JsonOption) -> None:
     """Rename a project."""
     with api() as client:
-        emit(client.request("PATCH", f"/api/v1/projects/{project_id}", json={"name": name}), as_json,
-             PROJECT_COLUMNS)
+        emit(
+            client.request("PATCH", f"/api/v1/projects/{project_id}", json={"name": name}),
+            as_json,
+            PROJECT_COLUMNS,
+        )
 
 
 @projects_app.command("delete")
-def delete_project(project_id: str, yes: Annotated[bool, typer.Option("--yes", help="Skip the prompt.")] = False
-                   ) -> None:
+def delete_project(
+    project_id: str, yes: Annotated[bool, typer.Option("--yes", help="Skip the prompt.")] = False
+) -> None:
     """Delete a project and everything in it."""
     if not yes:
         typer.confirm(f"Delete project {project_id} and all its data?", abort=True)
@@ -58,7 +62,9 @@ def create_key(
     name: str,
     role: Annotated[str, typer.Option(help="viewer, member or admin")] = "member",
     project: Annotated[str | None, typer.Option(help="Project id; defaults to the caller's")] = None,
-    expires_at: Annotated[str | None, typer.Option(help="ISO-8601 UTC expiry, e.g. 2027-01-01T00:00:00Z")] = None,
+    expires_at: Annotated[
+        str | None, typer.Option(help="ISO-8601 UTC expiry, e.g. 2027-01-01T00:00:00Z")
+    ] = None,
     as_json: bool = JsonOption,
 ) -> None:
     """Create an API key; the secret is printed once."""
@@ -72,8 +78,9 @@ def create_key(
 
 
 @keys_app.command("list")
-def list_keys(project: Annotated[str | None, typer.Option(help="Project id")] = None,
-              as_json: bool = JsonOption) -> None:
+def list_keys(
+    project: Annotated[str | None, typer.Option(help="Project id")] = None, as_json: bool = JsonOption
+) -> None:
     """List a project's keys (prefixes only; secrets are never stored)."""
     with api() as client:
         emit(client.list_keys(project), as_json, KEY_COLUMNS, title="keys")

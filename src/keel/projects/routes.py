@@ -27,8 +27,9 @@ def create_project(body: ProjectCreate, session: SessionDep, principal: Principa
 
 
 @router.get("/projects")
-def list_projects(session: SessionDep, principal: PrincipalDep, cursor: str | None = None,
-                  limit: Limit = 50) -> ProjectList:
+def list_projects(
+    session: SessionDep, principal: PrincipalDep, cursor: str | None = None, limit: Limit = 50
+) -> ProjectList:
     page = service.list_projects(session, principal, cursor, limit)
     return ProjectList(items=[ProjectOut.model_validate(p) for p in page.items], next_cursor=page.next_cursor)
 
@@ -39,8 +40,9 @@ def get_project(project_id: str, session: SessionDep, principal: PrincipalDep) -
 
 
 @router.patch("/projects/{project_id}")
-def rename_project(project_id: str, body: ProjectUpdate, session: SessionDep,
-                   principal: PrincipalDep) -> ProjectOut:
+def rename_project(
+    project_id: str, body: ProjectUpdate, session: SessionDep, principal: PrincipalDep
+) -> ProjectOut:
     return ProjectOut.model_validate(service.rename_project(session, principal, project_id, body))
 
 
@@ -57,8 +59,13 @@ def create_key(body: KeyCreate, session: SessionDep, principal: PrincipalDep) ->
 
 
 @router.get("/keys")
-def list_keys(session: SessionDep, principal: PrincipalDep, project_id: str | None = None,
-              cursor: str | None = None, limit: Limit = 50) -> KeyList:
+def list_keys(
+    session: SessionDep,
+    principal: PrincipalDep,
+    project_id: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> KeyList:
     page = service.list_keys(session, principal, project_id, cursor, limit)
     return KeyList(items=[KeyOut.model_validate(k) for k in page.items], next_cursor=page.next_cursor)
 
@@ -75,5 +82,9 @@ def revoke_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> Key
 
 @router.get("/whoami")
 def whoami(principal: PrincipalDep) -> dict[str, str | bool]:
-    return {"key_id": principal.key_id, "project_id": principal.project_id, "role": principal.role.value,
-            "instance_admin": principal.instance_admin}
+    return {
+        "key_id": principal.key_id,
+        "project_id": principal.project_id,
+        "role": principal.role.value,
+        "instance_admin": principal.instance_admin,
+    }

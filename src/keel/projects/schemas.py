@@ -34,7 +34,9 @@ class KeyCreate(Strict):
     project_id: str | None = Field(default=None, description="Defaults to the caller's project.")
     role: Role = Role.member
     name: str = Field(min_length=1, max_length=100)
-    expires_at: datetime | None = Field(default=None, description="UTC time after which the key stops working.")
+    expires_at: datetime | None = Field(
+        default=None, description="UTC time after which the key stops working."
+    )
 
 
 class KeyOut(BaseModel):

@@ -18,8 +18,9 @@ from keel.server.runtime import open_runtime
 from keel.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, plugins: Iterable[object] = (),
-               configure_logs: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, plugins: Iterable[object] = (), configure_logs: bool = False
+) -> FastAPI:
     settings = settings or Settings()
     if configure_logs:
         configure_logging(settings.log_format, settings.log_level)

@@ -49,8 +49,9 @@ def error_response(
     return Response(orjson.dumps(problem), status, headers, media_type="application/problem+json")
 
 
-def _validation_detail(exc: RequestValidationError, content_type: str
-                       ) -> tuple[str, str, list[dict[str, Any]]]:
+def _validation_detail(
+    exc: RequestValidationError, content_type: str
+) -> tuple[str, str, list[dict[str, Any]]]:
     if "json" not in content_type and any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
         return "malformed_json", "request body must be JSON; send Content-Type: application/json", []
     errors = []
@@ -92,7 +93,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(
-        request.url.path, 500, "internal_error", "Internal error", "the server hit an unexpected error; see logs"
+        request.url.path,
+        500,
+        "internal_error",
+        "Internal error",
+        "the server hit an unexpected error; see logs",
     )
 
 

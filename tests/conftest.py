@@ -1,4 +1,4 @@
-"""Shared fixtures: every store test runs on SQLite and on a fresh PostgreSQL database it creates and drops."""
+"""Shared fixtures: store tests run on SQLite and on a fresh PostgreSQL database they create and drop."""
 
 import os
 import uuid

@@ -7,9 +7,10 @@ fails if one is missing from docs/settings.md.
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from keel.core.errors import ConfigError
 from keel.db.settings import StoreSettings
 from keel.jobs.settings import JobSettings
 from keel.server.settings import ServerSettings
@@ -27,6 +28,18 @@ class Settings(BaseSettings, ServerSettings, StoreSettings, JobSettings):
     @property
     def admin_key_path(self) -> Path:
         return self.data_dir / "admin.key"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment plus explicit overrides; a bad value becomes one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [
+            f"KEEL_{'_'.join(str(p) for p in err['loc']).upper()}={err.get('input')!r}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("invalid setting: " + "; ".join(problems)) from None
 
 
 def masked(settings: BaseSettings) -> dict[str, Any]:

@@ -17,9 +17,11 @@ def test_job_runs_reports_progress_and_logs(jobs_client: TestClient) -> None:
     done = wait_for(jobs_client, job["id"], {"succeeded", "failed"})
     assert done["status"] == "succeeded", done
     assert done["result"] == {"steps": 4, "attempt": 1}
-    assert done["progress"] == 1.0 and done["finished_at"] >= done["started_at"]
+    assert done["progress"] == 1.0
+    assert done["finished_at"] >= done["started_at"]
     messages = [line["message"] for line in jobs_client.get(f"/api/v1/jobs/{job['id']}/logs").json()["items"]]
-    assert "did step 4" in messages and messages[-1] == "finished: succeeded"
+    assert "did step 4" in messages
+    assert messages[-1] == "finished: succeeded"
     first = jobs_client.get(f"/api/v1/jobs/{job['id']}/logs", params={"limit": 2}).json()
     rest = jobs_client.get(f"/api/v1/jobs/{job['id']}/logs", params={"cursor": first["next_cursor"]}).json()
     assert [x["message"] for x in first["items"] + rest["items"]] == messages
@@ -40,14 +42,16 @@ def test_cancel_running_job(jobs_client: TestClient) -> None:
     assert jobs_client.post(f"/api/v1/jobs/{job['id']}/cancel").json()["cancel_requested"] is True
     assert wait_for(jobs_client, job["id"], {"cancelled", "failed"})["status"] == "cancelled"
     again = jobs_client.post(f"/api/v1/jobs/{job['id']}/cancel")
-    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    assert again.status_code == 409
+    assert "already cancelled" in again.json()["detail"]
 
 
 def test_cancel_queued_job_never_runs(settings: Settings) -> None:
     with make_client(settings, worker_enabled=False) as client:
         job = client.post("/api/v1/jobs", json={"kind": "test.steps"}).json()
         cancelled = client.post(f"/api/v1/jobs/{job['id']}/cancel").json()
-        assert cancelled["status"] == "cancelled" and cancelled["started_at"] is None
+        assert cancelled["status"] == "cancelled"
+        assert cancelled["started_at"] is None
 
 
 def test_unknown_kind_lists_registered_ones(jobs_client: TestClient) -> None:
@@ -82,12 +86,14 @@ def test_job_lost_in_a_crash_is_retried_on_restart(settings: Settings) -> None:
         sessions = client.app.state.runtime.sessions  # type: ignore[attr-defined]
         with sessions() as session:
             claimed = service.claim_next(session, "dead-worker", ["test.steps"])
-            assert claimed is not None and claimed.id == job_id
+            assert claimed is not None
+            assert claimed.id == job_id
             claimed.heartbeat_at = utcnow() - timedelta(minutes=5)
             session.commit()
     with make_client(settings, job_stale_seconds=1) as client:
         done = wait_for(client, job_id, {"succeeded", "failed"})
-        assert done["status"] == "succeeded" and done["attempts"] == 2
+        assert done["status"] == "succeeded"
+        assert done["attempts"] == 2
         logs = [x["message"] for x in client.get(f"/api/v1/jobs/{job_id}/logs").json()["items"]]
         assert any("dead-worker stopped responding" in m and "requeued" in m for m in logs)
 
@@ -116,7 +122,8 @@ def test_shutdown_requeues_running_job_without_spending_an_attempt(settings: Set
     assert time.monotonic() - started < 5
     with make_client(settings, worker_enabled=False) as client:
         job = client.get(f"/api/v1/jobs/{job_id}").json()
-        assert job["status"] == "queued" and job["attempts"] == 0
+        assert job["status"] == "queued"
+        assert job["attempts"] == 0
         logs = [x["message"] for x in client.get(f"/api/v1/jobs/{job_id}/logs").json()["items"]]
         assert "interrupted by shutdown; requeued" in logs
 

@@ -43,7 +43,9 @@ def test_guessing_another_projects_ids_looks_like_not_found(client: TestClient) 
     assert client.get(f"/api/v1/projects/{b_id}").json()["name"] == "team-b"
     assert client.get(f"/api/v1/keys/{b_key_id}").json()["revoked_at"] is None
     assert client.get(f"/api/v1/jobs/{job['id']}", headers=bearer(b_key)).json()["cancel_requested"] is False
-    assert all(j["project_id"] == a_id for j in client.get("/api/v1/jobs", headers=bearer(a_key)).json()["items"])
+    assert all(
+        j["project_id"] == a_id for j in client.get("/api/v1/jobs", headers=bearer(a_key)).json()["items"]
+    )
 
 
 def test_only_instance_admin_creates_projects(client: TestClient) -> None:
@@ -56,7 +58,9 @@ def test_only_instance_admin_creates_projects(client: TestClient) -> None:
 def test_project_admin_cannot_revoke_instance_admin_key(client: TestClient) -> None:
     default_id = client.get("/api/v1/whoami").json()["project_id"]
     admin_key_id = client.get("/api/v1/whoami").json()["key_id"]
-    created = client.post("/api/v1/keys", json={"name": "local-admin", "role": "admin", "project_id": default_id})
+    created = client.post(
+        "/api/v1/keys", json={"name": "local-admin", "role": "admin", "project_id": default_id}
+    )
     local_admin = created.json()["key"]
     response = client.delete(f"/api/v1/keys/{admin_key_id}", headers=bearer(local_admin))
     assert response.status_code == 404

@@ -19,7 +19,8 @@ def make_project_key(client: TestClient, name: str, role: str = "admin") -> tupl
 def test_key_is_stored_hashed_and_shown_once(client: TestClient) -> None:
     created = client.post("/api/v1/keys", json={"name": "ci", "role": "viewer"}).json()
     secret = created["key"]
-    assert secret.startswith("keel_") and created["prefix"] == secret[:12]
+    assert secret.startswith("keel_")
+    assert created["prefix"] == secret[:12]
     sessions = client.app.state.runtime.sessions  # type: ignore[attr-defined]
     with sessions() as session:
         row = session.scalar(select(ApiKey).where(ApiKey.id == created["id"]))
@@ -34,7 +35,8 @@ def test_key_is_stored_hashed_and_shown_once(client: TestClient) -> None:
 def test_new_key_authenticates_with_its_role(client: TestClient) -> None:
     _, viewer = make_project_key(client, "team-view", role="viewer")
     who = client.get("/api/v1/whoami", headers=bearer(viewer)).json()
-    assert who["role"] == "viewer" and who["instance_admin"] is False
+    assert who["role"] == "viewer"
+    assert who["instance_admin"] is False
     denied = client.post("/api/v1/keys", json={"name": "x"}, headers=bearer(viewer))
     assert denied.status_code == 403
     assert "admin role" in denied.json()["detail"]
@@ -44,7 +46,8 @@ def test_revoked_key_is_refused_with_reason(client: TestClient) -> None:
     created = client.post("/api/v1/keys", json={"name": "temp"}).json()
     assert client.get("/api/v1/whoami", headers=bearer(created["key"])).status_code == 200
     revoked = client.delete(f"/api/v1/keys/{created['id']}")
-    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"]
     refused = client.get("/api/v1/whoami", headers=bearer(created["key"]))
     assert refused.status_code == 401
     assert "revoked" in refused.json()["detail"]
@@ -60,12 +63,14 @@ def test_expired_key_is_refused(client: TestClient) -> None:
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         session.commit()
     refused = client.get("/api/v1/whoami", headers=bearer(created["key"]))
-    assert refused.status_code == 401 and "expired" in refused.json()["detail"]
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["detail"]
 
 
 def test_expiry_in_the_past_is_rejected(client: TestClient) -> None:
     response = client.post("/api/v1/keys", json={"name": "old", "expires_at": "2001-01-01T00:00:00Z"})
-    assert response.status_code == 422 and "in the past" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "in the past" in response.json()["detail"]
 
 
 def test_bad_credentials_get_precise_401s(client: TestClient) -> None:
@@ -86,9 +91,11 @@ def test_bad_credentials_get_precise_401s(client: TestClient) -> None:
 def test_project_names_are_unique_and_validated(client: TestClient) -> None:
     assert client.post("/api/v1/projects", json={"name": "alpha"}).status_code == 201
     again = client.post("/api/v1/projects", json={"name": "alpha"})
-    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    assert again.status_code == 409
+    assert "already exists" in again.json()["detail"]
     bad = client.post("/api/v1/projects", json={"name": "../etc"})
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "name"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "name"
 
 
 def test_projects_paginate_with_cursor(client: TestClient) -> None:

@@ -14,7 +14,9 @@ from tests.conftest import ADMIN_KEY, bearer
 
 def test_malformed_json_is_400_and_writes_nothing(client: TestClient) -> None:
     before = client.get("/api/v1/projects").json()["items"]
-    response = client.post("/api/v1/projects", content=b'{"name": "a"', headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/projects", content=b'{"name": "a"', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "malformed_json"
@@ -40,7 +42,8 @@ def test_oversized_body_is_413_by_header_and_by_stream(settings: Settings) -> No
     small = settings.model_copy(update={"max_request_bytes": 2048})
     with TestClient(create_app(small), headers=bearer(ADMIN_KEY)) as client:
         declared = client.post("/api/v1/projects", json={"name": "x" * 5000})
-        assert declared.status_code == 413 and "2048-byte limit" in declared.json()["detail"]
+        assert declared.status_code == 413
+        assert "2048-byte limit" in declared.json()["detail"]
 
         def chunks() -> Iterator[bytes]:
             yield b'{"name": "'
@@ -48,7 +51,9 @@ def test_oversized_body_is_413_by_header_and_by_stream(settings: Settings) -> No
                 yield b"y" * 1000
             yield b'"}'
 
-        streamed = client.post("/api/v1/projects", content=chunks(), headers={"content-type": "application/json"})
+        streamed = client.post(
+            "/api/v1/projects", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert streamed.status_code == 413
         openai_style = client.post("/v1/chat/completions", content=b"z" * 4096)
         assert openai_style.status_code == 413
@@ -78,7 +83,8 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
 def test_unknown_route_and_wrong_method(client: TestClient) -> None:
     assert client.get("/api/v1/nope").json()["code"] == "not_found"
     wrong = client.put("/api/v1/projects")
-    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "method_not_allowed"
 
 
 class ExplodingPlugin:
@@ -100,4 +106,5 @@ def test_unexpected_error_is_500_without_traceback(settings: Settings) -> None:
         response = client.get("/api/v1/explode")
     assert response.status_code == 500
     assert response.json()["code"] == "internal_error"
-    assert "secret internal detail" not in response.text and "Traceback" not in response.text
+    assert "secret internal detail" not in response.text
+    assert "Traceback" not in response.text

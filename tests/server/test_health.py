@@ -3,7 +3,8 @@ from fastapi.testclient import TestClient
 
 def test_healthz_needs_no_key(client: TestClient) -> None:
     response = client.get("/healthz", headers={"Authorization": ""})
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 def test_readyz_checks_database_and_worker(client: TestClient) -> None:

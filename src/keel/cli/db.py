@@ -8,15 +8,15 @@ from keel.cli.output import console, fail
 from keel.core.errors import ConfigError
 from keel.db import migrate
 from keel.db.engine import Engine, check_connection, make_engine, redact_url
-from keel.settings import Settings
+from keel.settings import load_settings
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def _engine() -> Engine:
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        settings = load_settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = make_engine(settings.resolved_database_url)
         check_connection(engine)
     except ConfigError as exc:

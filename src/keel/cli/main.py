@@ -1,7 +1,9 @@
 """Root `keel` command: serve, settings, db; feature commands join through the `register_commands` hook."""
 
 import json
+import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -12,7 +14,7 @@ from keel.cli.output import console, fail
 from keel.client.settings import ClientSettings
 from keel.core.errors import ConfigError
 from keel.plugins.manager import Plugins
-from keel.settings import Settings, masked
+from keel.settings import Settings, load_settings, masked
 
 app = typer.Typer(
     name="keel", help="Keel: self-hosted LLMOps.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -42,12 +44,12 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = load_settings(**overrides)
         open_runtime(settings).engine.dispose()
     except ConfigError as exc:
         fail(str(exc), 2)
-    except ValueError as exc:
-        fail(f"invalid setting: {exc}", 2)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_quietly)  # uvicorn re-raises the signal after its graceful shutdown
     console.print(
         f"Keel {__version__} on http://{settings.host}:{settings.port}  (data: {settings.data_dir})",
         highlight=False,
@@ -63,13 +65,19 @@ def serve(
     )
 
 
+def _exit_quietly(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0 if signum == signal.SIGTERM else 130)
+
+
 @app.command("settings")
 def show_settings(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print the effective settings (secrets masked) and the environment variable for each."""
     try:
-        server, client = masked(Settings()), masked(ClientSettings())
+        server, client = masked(load_settings()), masked(ClientSettings())
+    except ConfigError as exc:
+        fail(str(exc), 2)
     except ValueError as exc:
-        fail(f"invalid setting: {exc}", 2)
+        fail(f"invalid client setting: {exc}", 2)
     if as_json:
         sys.stdout.write(json.dumps({"server": server, "client": client}, default=str, indent=2) + "\n")
         return

@@ -14,7 +14,7 @@ from keel.client.http import Client, KeelAPIError
 from keel.core.errors import ConfigError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

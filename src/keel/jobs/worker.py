@@ -27,9 +27,7 @@ Handler = Callable[[JobContext], dict[str, Any] | None]
 
 
 class Worker:
-    def __init__(
-        self, sessions: SessionFactory, kinds: Registry[Handler], settings: JobSettings
-    ) -> None:
+    def __init__(self, sessions: SessionFactory, kinds: Registry[Handler], settings: JobSettings) -> None:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{new_id('wrk')[-6:]}"
         self._sessions = sessions
         self._kinds = kinds

@@ -45,6 +45,8 @@ def create_app(
         version=__version__,
         description="Self-hosted LLMOps platform: gateway, tracing, prompts, knowledge, evals, fine-tuning.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN; Keel serves /openapi.json only
+        redoc_url=None,
     )
     problems.install(app)
     for router in registry.routers():

@@ -5,7 +5,6 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 SRC    := src tests benchmarks
 
-export KEEL_HOST KEEL_PORT KEEL_DATA_DIR
 
 .PHONY: up install dev test check lint typecheck pytest bench clean
 

@@ -17,7 +17,9 @@ from keel.server.settings import ServerSettings
 
 
 class Settings(BaseSettings, ServerSettings, StoreSettings, JobSettings):
-    model_config = SettingsConfigDict(env_prefix="KEEL_", extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,7 +5,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ClientSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEEL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KEEL_", extra="ignore", env_ignore_empty=True)
 
     url: str = Field(default="http://127.0.0.1:4141", description="Keel server the CLI and SDK talk to.")
     api_key: SecretStr | None = Field(default=None, description="API key the CLI and SDK send as Bearer.")

@@ -14,9 +14,10 @@ from keel.core.errors import ConfigError
 from keel.db.settings import StoreSettings
 from keel.jobs.settings import JobSettings
 from keel.server.settings import ServerSettings
+from keel.tracing.settings import TraceSettings
 
 
-class Settings(BaseSettings, ServerSettings, StoreSettings, JobSettings):
+class Settings(BaseSettings, ServerSettings, StoreSettings, JobSettings, TraceSettings):
     model_config = SettingsConfigDict(
         env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True
     )

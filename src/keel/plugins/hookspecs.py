@@ -33,3 +33,9 @@ def register_commands(cli: Any) -> None:
 @hookspec
 def register_readiness_checks(register: Register) -> None:
     """Register `/readyz` checks: `register(name, check)`; `check()` raises or returns a detail string."""
+
+
+@hookspec
+def register_services(register: Register) -> None:
+    """Register background services: `register(name, factory)`; `factory(runtime)` returns an object with
+    `start()` and `stop()`, started after the store is ready and stopped before it closes."""

@@ -13,10 +13,11 @@ import pluggy
 from keel.plugins import hookspecs
 from keel.plugins.registry import Registry
 
-BUILTIN_PLUGINS = ("keel.projects.plugin", "keel.jobs.plugin", "keel.server.health")
+BUILTIN_PLUGINS = ("keel.projects.plugin", "keel.jobs.plugin", "keel.server.health", "keel.tracing.plugin")
 
 JobHandler = Callable[[Any], dict[str, Any] | None]
 ReadinessCheck = Callable[[], str | None]
+ServiceFactory = Callable[[Any], Any]
 
 
 class Plugins:
@@ -33,6 +34,8 @@ class Plugins:
         self.manager.hook.register_job_kinds(register=self.job_kinds.register)
         self.readiness_checks: Registry[ReadinessCheck] = Registry("readiness check")
         self.manager.hook.register_readiness_checks(register=self.readiness_checks.register)
+        self.services: Registry[ServiceFactory] = Registry("service")
+        self.manager.hook.register_services(register=self.services.register)
 
     def routers(self) -> list[Any]:
         """FastAPI routers from every plugin (typed loosely so this module stays free of FastAPI)."""

@@ -30,6 +30,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await anyio.to_thread.run_sync(open_runtime, settings, registry)
         app.state.runtime = runtime
+        for name, factory in registry.services.items():
+            runtime.services[name] = factory(runtime)
+            runtime.services[name].start()
         if settings.worker_enabled:
             runtime.worker = Worker(runtime.sessions, registry.job_kinds, settings)
             runtime.worker.start()
@@ -38,6 +41,8 @@ def create_app(
         finally:
             if runtime.worker is not None:
                 await anyio.to_thread.run_sync(runtime.worker.stop, settings.shutdown_grace_seconds)
+            for service in reversed(list(runtime.services.values())):
+                await anyio.to_thread.run_sync(service.stop)
             runtime.engine.dispose()
 
     app = FastAPI(

@@ -31,6 +31,10 @@ def readyz(runtime: RuntimeDep) -> Response:
     if runtime.worker is not None:
         checks["worker"] = {"ok": runtime.worker.alive, "id": runtime.worker.id}
         ready = ready and runtime.worker.alive
+    for name, service in runtime.services.items():
+        if hasattr(service, "alive"):
+            checks[name] = {"ok": bool(service.alive)}
+            ready = ready and bool(service.alive)
     for name, check in runtime.plugins.readiness_checks.items():
         try:
             checks[name] = {"ok": True, "detail": check()}

@@ -33,7 +33,9 @@ _OPENAI_TYPES = {
 def error_response(
     path: str, status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None
 ) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if extra and extra.get("retry_after"):
+        headers["Retry-After"] = str(extra["retry_after"])
     if path == "/v1" or path.startswith("/v1/"):
         body = {
             "error": {

@@ -8,11 +8,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from keel.core.errors import ConfigError, InvalidInput
+from keel.core.errors import ConfigError, InvalidInput, Unavailable
 from keel.db import migrate
 from keel.db.engine import check_connection, make_engine, make_sessionmaker
 from keel.jobs.worker import Worker
@@ -28,6 +29,13 @@ class Runtime:
     sessions: sessionmaker[Session]
     plugins: Plugins
     worker: Worker | None = field(default=None)
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def service(self, name: str) -> Any:
+        try:
+            return self.services[name]
+        except KeyError:
+            raise Unavailable(f"service {name!r} is not running in this process") from None
 
 
 def open_runtime(settings: Settings, plugins: Plugins | None = None) -> Runtime:

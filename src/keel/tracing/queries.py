@@ -1,0 +1,180 @@
+"""Trace reads: filtered, sorted, keyset-paginated lists; one trace with its spans; time-bucketed aggregates.
+
+Lists and aggregates read the `traces` rollup (one row per trace, indexed by project and start time); only
+free-text search and the trace view touch `spans`.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from keel.core.auth import Principal
+from keel.core.errors import InvalidInput, NotFound
+from keel.core.pagination import Page, decode_cursor, encode_cursor
+from keel.tracing.models import Span, Trace
+from keel.tracing.schemas import AggregateQuery, TraceQuery
+
+SORT_COLUMNS = {
+    "start": Trace.start_ns,
+    "duration": Trace.duration_ms,
+    "cost": Trace.cost_micros,
+    "tokens": Trace.total_tokens,
+    "updated": Trace.updated_ns,
+}
+GROUP_COLUMNS = {
+    "model": Trace.model,
+    "route": Trace.route,
+    "prompt_version": Trace.prompt_version,
+    "name": Trace.name,
+    "user": Trace.user_id,
+    "session": Trace.session_id,
+    "status": Trace.status,
+    "tag": Trace.tags,
+}
+BUCKET_NS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
+MAX_AGGREGATE_ROWS = 1_000_000
+
+
+def to_ns(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise InvalidInput(f"time {value.isoformat()} needs a time zone, e.g. 2026-01-01T00:00:00Z")
+    return int(value.timestamp() * 1_000_000) * 1000
+
+
+def _filtered(principal: Principal, query: TraceQuery | AggregateQuery) -> Select[Any]:
+    statement = select(Trace).where(Trace.project_id == principal.project_id)
+    if query.since:
+        statement = statement.where(Trace.start_ns >= to_ns(query.since))
+    if query.until:
+        statement = statement.where(Trace.start_ns < to_ns(query.until))
+    if not isinstance(query, TraceQuery):
+        return statement
+    equals = {
+        Trace.name: query.name,
+        Trace.model: query.model,
+        Trace.status: query.status,
+        Trace.user_id: query.user,
+        Trace.session_id: query.session,
+        Trace.route: query.route,
+        Trace.prompt_version: query.prompt_version,
+    }
+    statement = statement.where(*(column == value for column, value in equals.items() if value is not None))
+    if query.tag:
+        statement = statement.where(Trace.tags.contains(f"|{query.tag}|", autoescape=True))
+    if query.min_latency_ms is not None:
+        statement = statement.where(Trace.duration_ms >= query.min_latency_ms)
+    if query.min_cost_usd is not None:
+        statement = statement.where(Trace.cost_micros >= int(query.min_cost_usd * 1_000_000))
+    if query.q:
+        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matches = exists().where(
+            Span.project_id == Trace.project_id,
+            Span.trace_id == Trace.trace_id,
+            or_(Span.input.ilike(pattern, escape="\\"), Span.output.ilike(pattern, escape="\\")),
+        )
+        statement = statement.where(matches)
+    return statement
+
+
+def list_traces(
+    session: Session, principal: Principal, query: TraceQuery, updated_after_ns: int | None = None
+) -> Page[Trace]:
+    column = SORT_COLUMNS[query.sort]
+    statement = _filtered(principal, query)
+    if updated_after_ns is not None:
+        statement = statement.where(Trace.updated_ns > updated_after_ns)
+    descending = query.order == "desc"
+    if after := decode_cursor(query.cursor):
+        value, _, trace_id = after.rpartition("_")
+        try:
+            number: float = float(value) if query.sort == "duration" else int(value)
+        except ValueError:
+            raise InvalidInput(f"cursor {query.cursor!r} does not belong to sort={query.sort}") from None
+        beyond = column < number if descending else column > number
+        tie = Trace.trace_id < trace_id if descending else Trace.trace_id > trace_id
+        statement = statement.where(or_(beyond, and_(column == number, tie)))
+    order = (column.desc(), Trace.trace_id.desc()) if descending else (column.asc(), Trace.trace_id.asc())
+    rows = list(session.scalars(statement.order_by(*order).limit(query.limit + 1)))
+    items = rows[: query.limit]
+    cursor = None
+    if len(rows) > query.limit:
+        last = items[-1]
+        cursor = encode_cursor(f"{getattr(last, column.key)}_{last.trace_id}")
+    return Page(items=items, next_cursor=cursor)
+
+
+def get_trace(session: Session, principal: Principal, trace_id: str) -> tuple[Trace, list[Span]]:
+    trace = session.get(Trace, (principal.project_id, trace_id.lower()))
+    if trace is None:
+        raise NotFound(f"trace {trace_id!r} not found")
+    spans = session.scalars(
+        select(Span)
+        .where(Span.project_id == principal.project_id, Span.trace_id == trace.trace_id)
+        .order_by(Span.start_ns, Span.pk)
+    )
+    return trace, list(spans)
+
+
+def aggregates(session: Session, principal: Principal, query: AggregateQuery) -> list[dict[str, Any]]:
+    width = BUCKET_NS[query.bucket] * 1_000_000_000
+    group = GROUP_COLUMNS.get(query.group_by)
+    columns = [
+        Trace.start_ns,
+        Trace.status,
+        Trace.duration_ms,
+        Trace.prompt_tokens,
+        Trace.completion_tokens,
+        Trace.total_tokens,
+        Trace.cost_micros,
+    ]
+    base = _filtered(principal, query).with_only_columns(*columns, *([group] if group is not None else []))
+    rows: list[Any] = list(session.execute(base.limit(MAX_AGGREGATE_ROWS + 1)).all())
+    if len(rows) > MAX_AGGREGATE_ROWS:
+        raise InvalidInput(f"more than {MAX_AGGREGATE_ROWS} traces in range; narrow since/until")
+    cells: dict[tuple[int, str | None], list[Any]] = defaultdict(list)
+    for row in rows:
+        bucket: int = row[0] // width * width
+        keys: list[str | None] = [row[7]] if group is not None else [None]
+        if query.group_by == "tag":
+            keys = [t for t in (row[7] or "").strip("|").split("|") if t] or [None]
+        for key in keys:
+            cells[(bucket, key)].append(row)
+    return [_summarise(bucket, key, members) for (bucket, key), members in sorted(cells.items(), key=_order)]
+
+
+def _order(item: tuple[tuple[int, str | None], list[Any]]) -> tuple[int, str]:
+    (bucket, key), _ = item
+    return bucket, key or ""
+
+
+def _summarise(bucket: int, key: str | None, rows: list[Any]) -> dict[str, Any]:
+    durations = sorted(r[2] for r in rows)
+    errors = sum(1 for r in rows if r[1] == "error")
+    return {
+        "bucket_start": datetime.fromtimestamp(bucket / 1e9, UTC),
+        "group": key,
+        "count": len(rows),
+        "errors": errors,
+        "error_rate": errors / len(rows),
+        "p50_ms": _percentile(durations, 0.50),
+        "p95_ms": _percentile(durations, 0.95),
+        "p99_ms": _percentile(durations, 0.99),
+        "prompt_tokens": sum(r[3] for r in rows),
+        "completion_tokens": sum(r[4] for r in rows),
+        "total_tokens": sum(r[5] for r in rows),
+        "cost_usd": Decimal(sum(r[6] for r in rows)) / 1_000_000,
+    }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    index = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def project_ids_with_traces(session: Session) -> list[str]:
+    return list(session.scalars(select(Trace.project_id).distinct()))

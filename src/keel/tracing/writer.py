@@ -1,0 +1,121 @@
+"""The trace writer: one thread that group-commits span batches, with bounded memory.
+
+Requests hand decoded rows to `submit` and wait for the commit; the writer takes everything queued (up to
+`KEEL_TRACE_BATCH_MAX_SPANS`) into one transaction, so many small exports cost one commit. The 200 goes out
+only after that commit, so an acknowledged span survives a crash. When more than
+`KEEL_TRACE_QUEUE_MAX_SPANS` are waiting, `submit` refuses at once (503 + Retry-After) instead of buffering.
+"""
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from keel.core.errors import KeelError
+from keel.db.engine import SessionFactory
+from keel.tracing import service
+
+log = logging.getLogger("keel.tracing")
+
+
+class Overloaded(KeelError):
+    status = 503
+    code = "overloaded"
+    title = "Trace store is behind"
+
+
+@dataclass
+class _Batch:
+    rows: list[dict[str, Any]]
+    done: Future[int] = field(default_factory=Future)
+
+
+class TraceWriter:
+    def __init__(self, sessions: SessionFactory, *, max_queued: int, max_batch: int) -> None:
+        self._sessions = sessions
+        self._max_queued = max_queued
+        self._max_batch = max_batch
+        self._queue: queue.Queue[_Batch | None] = queue.Queue()
+        self._queued = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="keel-trace-writer", daemon=True)
+        self.committed_spans = 0
+        self.commits = 0
+
+    @property
+    def queued(self) -> int:
+        return self._queued
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Commit everything already accepted, then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def submit(self, rows: list[dict[str, Any]]) -> Future[int]:
+        with self._lock:
+            if self._queued + len(rows) > self._max_queued and self._queued:
+                raise Overloaded(
+                    f"{self._queued} spans are waiting to be stored; retry shortly", retry_after=1
+                )
+            self._queued += len(rows)
+        batch = _Batch(rows)
+        self._queue.put(batch)
+        return batch.done
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            batches, size = [first], len(first.rows)
+            while size < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batches.append(more)
+                size += len(more.rows)
+            self._commit(batches)
+
+    def _commit(self, batches: list[_Batch]) -> None:
+        rows = [row for batch in batches for row in batch.rows]
+        started = time.perf_counter()
+        try:
+            with self._sessions() as session:
+                service.write_spans(session, rows)
+                session.commit()
+        except Exception as exc:
+            if len(batches) > 1:
+                for batch in batches:  # isolate the failing request; the others still land
+                    self._commit([batch])
+                return
+            log.exception("trace batch of %d spans failed", len(rows))
+            self._settle(batches, exc)
+            return
+        self.committed_spans += len(rows)
+        self.commits += 1
+        log.debug("committed %d spans in %.1f ms", len(rows), (time.perf_counter() - started) * 1e3)
+        self._settle(batches, None)
+
+    def _settle(self, batches: list[_Batch], error: Exception | None) -> None:
+        with self._lock:
+            self._queued -= sum(len(b.rows) for b in batches)
+        for batch in batches:
+            if error is None:
+                batch.done.set_result(len(batch.rows))
+            else:
+                batch.done.set_exception(error)

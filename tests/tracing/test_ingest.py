@@ -22,13 +22,19 @@ def test_protobuf_export_is_queryable_immediately_after_200(tclient: TestClient)
     trace = items[0]
     assert trace["trace_id"] == spans[0].trace_id.hex()
     assert trace["name"] == "answer-question"
-    assert trace["model"] == "gpt-4o-mini" and trace["provider"] == "openai"
+    assert trace["model"] == "gpt-4o-mini"
+    assert trace["provider"] == "openai"
     assert (trace["prompt_tokens"], trace["completion_tokens"], trace["total_tokens"]) == (12, 3, 15)
     assert trace["cost_usd"] == "0.00042"
-    assert trace["user_id"] == "u1" and trace["session_id"] == "s1" and trace["tags"] == ["prod"]
-    assert trace["span_count"] == 2 and trace["llm_calls"] == 1 and trace["has_root"] is True
+    assert trace["user_id"] == "u1"
+    assert trace["session_id"] == "s1"
+    assert trace["tags"] == ["prod"]
+    assert trace["span_count"] == 2
+    assert trace["llm_calls"] == 1
+    assert trace["has_root"] is True
     assert trace["service_name"] == "test-app"
-    assert "What is 2+2?" in trace["input"] and "4" in trace["output"]
+    assert "What is 2+2?" in trace["input"]
+    assert "4" in trace["output"]
 
 
 def test_json_export_with_hex_ids(tclient: TestClient) -> None:
@@ -64,8 +70,10 @@ def test_json_export_with_hex_ids(tclient: TestClient) -> None:
     assert response.status_code == 200, response.text
     assert response.json() == {}
     trace = tclient.get(f"/api/v1/traces/{trace_id}").json()
-    assert trace["model"] == "claude-3-5" and trace["duration_ms"] == 250.0
-    assert trace["spans"][0]["prompt_tokens"] == 7 and trace["spans"][0]["input"] == "hello"
+    assert trace["model"] == "claude-3-5"
+    assert trace["duration_ms"] == 250.0
+    assert trace["spans"][0]["prompt_tokens"] == 7
+    assert trace["spans"][0]["input"] == "hello"
     assert trace["service_name"] == "js-app"
 
 
@@ -81,7 +89,9 @@ def test_retried_export_stores_nothing_twice(tclient: TestClient) -> None:
     export(tclient, message)
     export(tclient, message)
     items = tclient.get("/api/v1/traces").json()["items"]
-    assert len(items) == 1 and items[0]["span_count"] == 2 and items[0]["total_tokens"] == 15
+    assert len(items) == 1
+    assert items[0]["span_count"] == 2
+    assert items[0]["total_tokens"] == 15
 
 
 def test_invalid_spans_are_rejected_and_the_rest_stored(tclient: TestClient) -> None:
@@ -121,7 +131,8 @@ def test_huge_values_are_truncated_with_marker(tclient: TestClient) -> None:
     export(tclient, request(span("big", attributes={"input.value": huge, "note": huge})))
     trace_id = tclient.get("/api/v1/traces").json()["items"][0]["trace_id"]
     stored = tclient.get(f"/api/v1/traces/{trace_id}").json()["spans"][0]
-    assert len(stored["input"]) < 70_000 and stored["input"].endswith("bytes]")
+    assert len(stored["input"]) < 70_000
+    assert stored["input"].endswith("bytes]")
     assert "…[truncated" in stored["attributes"]["note"]
 
 
@@ -141,10 +152,13 @@ def test_late_root_completes_the_trace(tclient: TestClient) -> None:
     root, chat = llm_trace()
     export(tclient, request(chat))
     first = tclient.get("/api/v1/traces").json()["items"][0]
-    assert first["has_root"] is False and first["span_count"] == 1
+    assert first["has_root"] is False
+    assert first["span_count"] == 1
     export(tclient, request(root))
     trace = tclient.get(f"/api/v1/traces/{first['trace_id']}").json()
-    assert trace["has_root"] is True and trace["name"] == "answer-question" and trace["span_count"] == 2
+    assert trace["has_root"] is True
+    assert trace["name"] == "answer-question"
+    assert trace["span_count"] == 2
     assert [s["name"] for s in trace["spans"]] == ["answer-question"]
     assert trace["spans"][0]["children"][0]["model"] == "gpt-4o-mini"
 
@@ -155,7 +169,8 @@ def test_viewer_cannot_export_and_key_is_required(tclient: TestClient) -> None:
     denied = tclient.post(
         "/v1/traces", content=body, headers={**PROTOBUF, "authorization": f"Bearer {viewer}"}
     )
-    assert denied.status_code == 403 and denied.json()["error"]["type"] == "permission_error"
+    assert denied.status_code == 403
+    assert denied.json()["error"]["type"] == "permission_error"
     missing = tclient.post("/v1/traces", content=body, headers={**PROTOBUF, "authorization": ""})
     assert missing.status_code == 401
 
@@ -179,10 +194,12 @@ def test_openinference_and_openllmetry_flattened_messages(tclient: TestClient) -
     export(tclient, request(span("oi", attributes=attrs)))
     trace_id = tclient.get("/api/v1/traces").json()["items"][0]["trace_id"]
     stored = tclient.get(f"/api/v1/traces/{trace_id}").json()["spans"][0]
-    assert stored["span_type"] == "llm" and stored["provider"] == "anthropic"
+    assert stored["span_type"] == "llm"
+    assert stored["provider"] == "anthropic"
     assert json.loads(stored["input"])[1] == {"role": "user", "content": "Hi"}
     assert json.loads(stored["output"]) == [{"role": "assistant", "content": "Hello"}]
-    assert stored["tags"] == ["a", "b"] and stored["total_tokens"] == 6
+    assert stored["tags"] == ["a", "b"]
+    assert stored["total_tokens"] == 6
     assert not any(k.startswith("llm.input_messages") for k in stored["attributes"])
     reply = json_format.MessageToDict(ExportTraceServiceResponse())
     assert reply == {}

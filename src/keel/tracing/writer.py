@@ -42,6 +42,7 @@ class TraceWriter:
         self._queued = 0
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="keel-trace-writer", daemon=True)
+        self._stopped = False
         self.committed_spans = 0
         self.commits = 0
 
@@ -58,11 +59,15 @@ class TraceWriter:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit everything already accepted, then stop."""
+        with self._lock:
+            self._stopped = True
         self._queue.put(None)
         self._thread.join(timeout)
 
     def submit(self, rows: list[dict[str, Any]]) -> Future[int]:
         with self._lock:
+            if self._stopped:
+                raise Overloaded("the trace writer is shutting down; retry shortly", retry_after=1)
             if self._queued + len(rows) > self._max_queued and self._queued:
                 raise Overloaded(
                     f"{self._queued} spans are waiting to be stored; retry shortly", retry_after=1

@@ -13,13 +13,43 @@ HOUR_NS = 3600 * 1_000_000_000
 def seed(client: TestClient) -> int:
     base = (time.time_ns() // HOUR_NS - 2) * HOUR_NS
     spans = [
-        *llm_trace("gpt-4o", prompt="capital of France", answer="Paris", tokens=(10, 2), cost="0.01",
-                   user="alice", session="s1", tags=("prod", "geo"), start_ns=base + 1, duration_ms=100),
-        *llm_trace("gpt-4o", prompt="2+2", answer="4", tokens=(5, 1), cost="0.002", user="bob",
-                   session="s2", tags=("prod",), start_ns=base + 2, duration_ms=300),
-        *llm_trace("llama-3", prompt="hello", answer="hi", tokens=(3, 1), cost="0", user="alice",
-                   session="s1", tags=("dev",), start_ns=base + HOUR_NS, duration_ms=50,
-                   error="rate limited"),
+        *llm_trace(
+            "gpt-4o",
+            prompt="capital of France",
+            answer="Paris",
+            tokens=(10, 2),
+            cost="0.01",
+            user="alice",
+            session="s1",
+            tags=("prod", "geo"),
+            start_ns=base + 1,
+            duration_ms=100,
+        ),
+        *llm_trace(
+            "gpt-4o",
+            prompt="2+2",
+            answer="4",
+            tokens=(5, 1),
+            cost="0.002",
+            user="bob",
+            session="s2",
+            tags=("prod",),
+            start_ns=base + 2,
+            duration_ms=300,
+        ),
+        *llm_trace(
+            "llama-3",
+            prompt="hello",
+            answer="hi",
+            tokens=(3, 1),
+            cost="0",
+            user="alice",
+            session="s1",
+            tags=("dev",),
+            start_ns=base + HOUR_NS,
+            duration_ms=50,
+            error="rate limited",
+        ),
     ]
     export(client, request(*spans))
     return base

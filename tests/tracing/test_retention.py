@@ -36,8 +36,9 @@ def test_zero_days_keeps_forever(tclient: TestClient) -> None:
 
 def test_viewer_cannot_change_retention(tclient: TestClient) -> None:
     viewer = tclient.post("/api/v1/keys", json={"name": "v", "role": "viewer"}).json()["key"]
-    response = tclient.put("/api/v1/traces/retention", json={"days": 1},
-                           headers={"authorization": f"Bearer {viewer}"})
+    response = tclient.put(
+        "/api/v1/traces/retention", json={"days": 1}, headers={"authorization": f"Bearer {viewer}"}
+    )
     assert response.status_code == 403
 
 

@@ -1,0 +1,80 @@
+"""A local OpenAI-compatible server for tests: the hosted API is outside our walls, so it is faked here.
+
+Answers `POST /v1/chat/completions` (JSON or SSE stream with a usage chunk) by echoing the last user message,
+with deterministic token counts; `"model": "fail"` answers 500 like an upstream outage.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+
+def _reply(body: dict[str, Any]) -> str:
+    last = next((m["content"] for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
+    return f"echo: {last}"
+
+
+async def chat(request: Request) -> Response:
+    body = await request.json()
+    if body.get("model") == "fail":
+        return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, 500)
+    text = _reply(body)
+    usage = {
+        "prompt_tokens": 11,
+        "completion_tokens": len(text.split()),
+        "total_tokens": 11 + len(text.split()),
+        "prompt_tokens_details": {"cached_tokens": 4},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+    base = {"id": "chatcmpl-stub", "created": int(time.time()), "model": body["model"] + "-2026"}
+    if not body.get("stream"):
+        return JSONResponse(
+            {
+                **base,
+                "object": "chat.completion",
+                "usage": usage,
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                ],
+            }
+        )
+
+    def events() -> Iterator[str]:
+        chunk = {**base, "object": "chat.completion.chunk"}
+        for word in text.split(" "):
+            delta = {"index": 0, "delta": {"content": word + " "}, "finish_reason": None}
+            yield f"data: {json.dumps({**chunk, 'choices': [delta]})}\n\n"
+        yield f"data: {json.dumps({**chunk, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
+        yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': usage})}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
+@contextmanager
+def openai_stub() -> Iterator[str]:
+    """Serve the stub on a free port; yields its base URL (ending in /v1)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -8,7 +8,11 @@ from sqlalchemy import inspect
 from keel.db import migrate
 from keel.db.engine import make_engine
 
-TABLES_AT = {"0001": {"projects", "api_keys"}, "0002": {"projects", "api_keys", "jobs", "job_logs"}}
+TABLES_AT = {
+    "0001": {"projects", "api_keys"},
+    "0002": {"projects", "api_keys", "jobs", "job_logs"},
+    "0003": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention"},
+}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

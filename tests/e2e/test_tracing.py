@@ -42,7 +42,9 @@ def test_sdk_and_openai_spans_arrive_nested(server: Server) -> None:
     traces = keel_json("traces", "list", "--model", "gpt-e2e-2026", env=env)
     assert len(traces) == 1
     trace = traces[0]
-    assert trace["name"] == "support-bot" and trace["span_count"] == 3 and trace["service_name"] == "e2e-app"
+    assert trace["name"] == "support-bot"
+    assert trace["span_count"] == 3
+    assert trace["service_name"] == "e2e-app"
     assert trace["prompt_tokens"] == 11
     detail = keel_json("traces", "show", trace["trace_id"], env=env)
     root = detail["spans"][0]
@@ -55,7 +57,8 @@ def test_sdk_and_openai_spans_arrive_nested(server: Server) -> None:
         text=True,
         timeout=60,
     )
-    assert "support-bot" in shown.stdout and "chat gpt-e2e" in shown.stdout
+    assert "support-bot" in shown.stdout
+    assert "chat gpt-e2e" in shown.stdout
 
 
 def test_tail_follows_new_traces(server: Server) -> None:
@@ -76,7 +79,8 @@ def test_tail_follows_new_traces(server: Server) -> None:
     keel.flush()
     out, err = tail.communicate(timeout=30)
     assert tail.returncode == 0, err
-    assert "first-job" in out and "second-job" in out
+    assert "first-job" in out
+    assert "second-job" in out
 
 
 def test_otlp_json_over_socket_with_curl_like_client(server: Server) -> None:

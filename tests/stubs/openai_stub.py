@@ -53,7 +53,8 @@ async def chat(request: Request) -> Response:
         for word in text.split(" "):
             delta = {"index": 0, "delta": {"content": word + " "}, "finish_reason": None}
             yield f"data: {json.dumps({**chunk, 'choices': [delta]})}\n\n"
-        yield f"data: {json.dumps({**chunk, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
+        stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        yield f"data: {json.dumps({**chunk, 'choices': [stop]})}\n\n"
         yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
 

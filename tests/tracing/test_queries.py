@@ -83,7 +83,8 @@ def test_time_range_and_sorting(tclient: TestClient) -> None:
     assert names(tclient, sort="duration", order="desc")[0] == "gpt-4o:bob"
     assert names(tclient, sort="cost", order="asc")[0] == "llama-3:alice"
     naive = tclient.get("/api/v1/traces", params={"since": "2026-01-01T00:00:00"})
-    assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
+    assert naive.status_code == 422
+    assert "time zone" in naive.json()["detail"]
 
 
 def test_keyset_pagination_visits_every_trace_once(tclient: TestClient) -> None:
@@ -113,9 +114,11 @@ def test_trace_detail_is_a_tree_with_totals(tclient: TestClient) -> None:
     seed(tclient)
     trace_id = tclient.get("/api/v1/traces", params={"status": "error"}).json()["items"][0]["trace_id"]
     detail = tclient.get(f"/api/v1/traces/{trace_id.upper()}").json()
-    assert detail["status"] == "error" and detail["error_count"] == 1
+    assert detail["status"] == "error"
+    assert detail["error_count"] == 1
     root = detail["spans"][0]
-    assert root["name"] == "answer-question" and root["children"][0]["status_message"] == "rate limited"
+    assert root["name"] == "answer-question"
+    assert root["children"][0]["status_message"] == "rate limited"
     assert tclient.get("/api/v1/traces/" + "0" * 32).status_code == 404
 
 
@@ -123,9 +126,12 @@ def test_aggregates_by_model_and_tag(tclient: TestClient) -> None:
     seed(tclient)
     rows = tclient.get("/api/v1/traces/aggregates", params={"bucket": "1d", "group_by": "model"}).json()
     by_model = {row["group"]: row for row in rows["items"]}
-    assert by_model["gpt-4o"]["count"] == 2 and by_model["gpt-4o"]["errors"] == 0
-    assert by_model["gpt-4o"]["total_tokens"] == 18 and by_model["gpt-4o"]["cost_usd"] == "0.012"
-    assert by_model["gpt-4o"]["p50_ms"] >= 110 and by_model["gpt-4o"]["p99_ms"] >= 310
+    assert by_model["gpt-4o"]["count"] == 2
+    assert by_model["gpt-4o"]["errors"] == 0
+    assert by_model["gpt-4o"]["total_tokens"] == 18
+    assert by_model["gpt-4o"]["cost_usd"] == "0.012"
+    assert by_model["gpt-4o"]["p50_ms"] >= 110
+    assert by_model["gpt-4o"]["p99_ms"] >= 310
     assert by_model["llama-3"]["error_rate"] == 1.0
     hourly = tclient.get("/api/v1/traces/aggregates", params={"bucket": "1h"}).json()["items"]
     assert [row["count"] for row in hourly] == [2, 1]

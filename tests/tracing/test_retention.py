@@ -24,7 +24,8 @@ def test_retention_is_per_project_and_sweep_deletes_in_batches(tclient: TestClie
     deleted = runtime.services["tracing.retention"].sweep_once()
     assert deleted == 10
     items = tclient.get("/api/v1/traces").json()["items"]
-    assert len(items) == 1 and items[0]["start_time"] > "2026"
+    assert len(items) == 1
+    assert items[0]["start_time"] > "2026"
 
 
 def test_zero_days_keeps_forever(tclient: TestClient) -> None:
@@ -48,7 +49,8 @@ def test_writer_refuses_beyond_its_queue_instead_of_growing(tclient: TestClient)
     writer.submit([{}] * 8)
     with pytest.raises(Overloaded) as info:
         writer.submit([{}] * 5)
-    assert info.value.status == 503 and info.value.extra["retry_after"] == 1
+    assert info.value.status == 503
+    assert info.value.extra["retry_after"] == 1
 
 
 def test_stopped_writer_answers_503_with_retry_after(tclient: TestClient) -> None:

@@ -38,17 +38,22 @@ def test_decorator_nests_and_captures_io(spans: InMemorySpanExporter) -> None:
     done = finished(spans)
     outer = done["test_decorator_nests_and_captures_io.<locals>.answer"]
     inner = done["test_decorator_nests_and_captures_io.<locals>.retrieve"]
-    assert inner.parent is not None and inner.parent.span_id == outer.context.span_id
+    assert inner.parent is not None
+    assert inner.parent.span_id == outer.context.span_id
     assert inner.attributes["keel.span.type"] == "retriever"
     assert outer.attributes["input.value"] == '{"question": "otters"}'
     assert outer.attributes["output.value"] == "DOC ABOUT OTTERS"
 
 
 def test_context_manager_and_exceptions(spans: InMemorySpanExporter) -> None:
-    with pytest.raises(ValueError, match="no docs"), keel.trace("lookup") as span:
-        span.set_user("u7")
-        span.add_tags("beta")
-        raise ValueError("no docs")
+    def lookup() -> None:
+        with keel.trace("lookup") as span:
+            span.set_user("u7")
+            span.add_tags("beta")
+            raise ValueError("no docs")
+
+    with pytest.raises(ValueError, match="no docs"):
+        lookup()
     lookup = finished(spans)["lookup"]
     assert lookup.status.status_code.name == "ERROR"
     assert lookup.status.description == "ValueError: no docs"

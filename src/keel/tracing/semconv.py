@@ -75,34 +75,74 @@ INPUT_SOURCES = ("gen_ai.input.messages", "input.value", "gen_ai.prompt", "trace
 OUTPUT_SOURCES = ("gen_ai.output.messages", "output.value", "gen_ai.completion", "traceloop.entity.output")
 INDEXED_INPUT_PREFIXES = ("llm.input_messages.", "gen_ai.prompt.")
 INDEXED_OUTPUT_PREFIXES = ("llm.output_messages.", "gen_ai.completion.")
+INDEXED_PREFIXES = INDEXED_INPUT_PREFIXES + INDEXED_OUTPUT_PREFIXES
 CONTENT_KEYS = frozenset({*INPUT_SOURCES, *OUTPUT_SOURCES, "gen_ai.system_instructions"})
 _INDEXED = re.compile(r"^(\d+)\.(?:message\.)?(.+)$")
+_GROUPS: dict[str, tuple[str, ...]] = {
+    **FIELD_SOURCES,
+    **INT_SOURCES,
+    "cost": COST_SOURCES,
+    "ttft": tuple(k for k, _ in TTFT_SOURCES),
+    "tags": TAG_SOURCES,
+    "span_type": SPAN_TYPE_SOURCES,
+    "input": INPUT_SOURCES,
+    "output": OUTPUT_SOURCES,
+}
+_RANKS: dict[str, list[tuple[str, int]]] = {}
+for _group, _keys in _GROUPS.items():
+    for _rank, _key in enumerate(_keys):
+        _RANKS.setdefault(_key, []).append((_group, _rank))
+
+
+def _present(attrs: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """For each field, the attribute names this span actually carries, best first: one pass over the span's
+    attributes instead of probing every known name."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for key in attrs:
+        for group, rank in _RANKS.get(key, ()):
+            found.setdefault(group, []).append((rank, key))
+    return {group: tuple(key for _, key in sorted(pairs)) for group, pairs in found.items()}
 
 
 def llm_fields(attrs: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     """First-class columns for one span's attributes."""
-    fields: dict[str, Any] = {name: _first_str(attrs, keys) for name, keys in FIELD_SOURCES.items()}
-    fields.update({name: _first_int(attrs, keys) for name, keys in INT_SOURCES.items()})
+    present = _present(attrs)
+    fields: dict[str, Any] = {name: _first_str(attrs, present.get(name, ())) for name in FIELD_SOURCES}
+    fields.update({name: _first_int(attrs, present.get(name, ())) for name in INT_SOURCES})
     if fields["total_tokens"] is None and (fields["prompt_tokens"] or fields["completion_tokens"]):
         fields["total_tokens"] = (fields["prompt_tokens"] or 0) + (fields["completion_tokens"] or 0)
-    fields["cost_micros"] = _cost_micros(attrs)
+    fields["cost_micros"] = _cost_micros(attrs, present.get("cost", ()))
     fields["ttft_ms"] = next(
-        (float(attrs[k]) * scale for k, scale in TTFT_SOURCES if _is_number(attrs.get(k))), None
+        (
+            float(attrs[k]) * scale
+            for k, scale in TTFT_SOURCES
+            if k in present.get("ttft", ()) and _is_number(attrs[k])
+        ),
+        None,
     )
-    fields["tags"] = _tags(attrs)
-    span_type = _first_str(attrs, SPAN_TYPE_SOURCES)
+    fields["tags"] = _tags(attrs, present.get("tags", ()))
+    span_type = _first_str(attrs, present.get("span_type", ()))
     fields["span_type"] = span_type or OPERATION_TYPES.get(fields["operation"] or "", "") or None
     if fields["span_type"]:
         fields["span_type"] = fields["span_type"].lower()
+    indexed = any(key.startswith(INDEXED_PREFIXES) for key in attrs)
     fields["input"] = clip(
-        _content(attrs, INPUT_SOURCES, INDEXED_INPUT_PREFIXES, "gen_ai.system_instructions"), max_bytes
+        _content(
+            attrs,
+            present.get("input", ()),
+            INDEXED_INPUT_PREFIXES if indexed else (),
+            "gen_ai.system_instructions",
+        ),
+        max_bytes,
     )
-    fields["output"] = clip(_content(attrs, OUTPUT_SOURCES, INDEXED_OUTPUT_PREFIXES), max_bytes)
+    fields["output"] = clip(
+        _content(attrs, present.get("output", ()), INDEXED_OUTPUT_PREFIXES if indexed else ()), max_bytes
+    )
     return fields
 
 
 def is_content_key(key: str) -> bool:
-    return key in CONTENT_KEYS or key.startswith(INDEXED_INPUT_PREFIXES + INDEXED_OUTPUT_PREFIXES)
+    return key in CONTENT_KEYS or key.startswith(INDEXED_PREFIXES)
 
 
 def clip(value: str | None, max_bytes: int) -> str | None:
@@ -137,8 +177,8 @@ def _first_int(attrs: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     return None
 
 
-def _cost_micros(attrs: dict[str, Any]) -> int | None:
-    for key in COST_SOURCES:
+def _cost_micros(attrs: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
         value = attrs.get(key)
         if value is None or isinstance(value, bool):
             continue
@@ -151,8 +191,8 @@ def _cost_micros(attrs: dict[str, Any]) -> int | None:
     return None
 
 
-def _tags(attrs: dict[str, Any]) -> str | None:
-    for key in TAG_SOURCES:
+def _tags(attrs: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
         value = attrs.get(key)
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",")]
@@ -164,7 +204,10 @@ def _tags(attrs: dict[str, Any]) -> str | None:
 
 
 def _content(
-    attrs: dict[str, Any], keys: tuple[str, ...], prefixes: tuple[str, ...], system_key: str | None = None
+    attrs: dict[str, Any],
+    keys: tuple[str, ...],
+    prefixes: tuple[str, ...],
+    system_key: str | None = None,
 ) -> str | None:
     for key in keys:
         value = attrs.get(key)

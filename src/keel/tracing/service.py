@@ -5,13 +5,14 @@ after a timeout stores nothing twice. Each touched trace's rollup is then rebuil
 which keeps it exact whatever order or batches the spans arrive in.
 """
 
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal, Role
@@ -19,42 +20,86 @@ from keel.tracing.models import Span, Trace, TraceRetention
 from keel.tracing.rollup import ROLLUP_COLUMNS, rollup
 
 _CHUNK = 400
+SPAN_COLUMNS = tuple(c.name for c in Span.__table__.columns if c.name != "pk")
+TRACE_COLUMNS = tuple(c.name for c in Trace.__table__.columns)
+JSON_COLUMNS = frozenset({"attributes", "events", "resource"})
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+@functools.cache
+def _statements(paramstyle: str, postgres: bool) -> tuple[str, str]:
+    """Driver-level SQL for the two hot statements; SQLAlchemy's per-row compilation cost more than SQLite's
+    own insert. `ON CONFLICT` has the same syntax on SQLite and PostgreSQL."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+
+    def values(columns: tuple[str, ...]) -> str:
+        return ", ".join(f"{mark}::jsonb" if postgres and c in JSON_COLUMNS else mark for c in columns)
+
+    def names(columns: tuple[str, ...]) -> str:
+        return ", ".join(f'"{c}"' for c in columns)
+
+    spans = (
+        f"INSERT INTO spans ({names(SPAN_COLUMNS)}) VALUES ({values(SPAN_COLUMNS)}) "
+        "ON CONFLICT (project_id, trace_id, span_id) DO NOTHING"
+    )
+    updates = ", ".join(
+        f'"{c}" = excluded."{c}"' for c in TRACE_COLUMNS if c not in ("project_id", "trace_id")
+    )
+    traces = (
+        f"INSERT INTO traces ({names(TRACE_COLUMNS)}) VALUES ({values(TRACE_COLUMNS)}) "
+        f"ON CONFLICT (project_id, trace_id) DO UPDATE SET {updates}"
+    )
+    return spans, traces
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
 
 
 def write_spans(session: Session, rows: list[dict[str, Any]]) -> None:
     """Store a batch of span rows and refresh the rollups of every trace they touch, in one transaction."""
     if not rows:
         return
-    insert = _insert(session)
-    session.execute(
-        insert(Span).on_conflict_do_nothing(index_elements=["project_id", "trace_id", "span_id"]), rows
+    connection = session.connection()
+    span_sql, trace_sql = _statements(connection.dialect.paramstyle, connection.dialect.name == "postgresql")
+    connection.exec_driver_sql(
+        span_sql,
+        [tuple(_json(row[c]) if c in JSON_COLUMNS else row[c] for c in SPAN_COLUMNS) for row in rows],
     )
-    touched: dict[str, set[str]] = defaultdict(set)
+    batch: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
-        touched[row["project_id"]].add(row["trace_id"])
+        batch[(row["project_id"], row["trace_id"])].setdefault(row["span_id"], row)
     now = time.time_ns()
     rollups = []
-    columns = [getattr(Span, name) for name in ROLLUP_COLUMNS]
-    for project_id, trace_ids in touched.items():
-        ids = sorted(trace_ids)
-        for offset in range(0, len(ids), _CHUNK):
-            chunk = ids[offset : offset + _CHUNK]
-            spans: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            query = select(*columns).where(Span.project_id == project_id, Span.trace_id.in_(chunk))
-            for span in session.execute(query).mappings():
-                spans[span["trace_id"]].append(dict(span))
+    for project_id, trace_ids in _by_project(batch).items():
+        for offset in range(0, len(trace_ids), _CHUNK):
+            chunk = trace_ids[offset : offset + _CHUNK]
+            stored = set(
+                session.scalars(
+                    select(Trace.trace_id).where(Trace.project_id == project_id, Trace.trace_id.in_(chunk))
+                )
+            )
+            spans = {t: list(batch[(project_id, t)].values()) for t in chunk if t not in stored}
+            spans.update(_stored_spans(session, project_id, sorted(stored)))
             rollups += [rollup(project_id, trace_spans, now) for trace_spans in spans.values()]
-    statement = insert(Trace)
-    keys = [c for c in rollups[0] if c not in ("project_id", "trace_id")] if rollups else []
-    upsert = statement.on_conflict_do_update(
-        index_elements=["project_id", "trace_id"], set_={k: statement.excluded[k] for k in keys}
-    )
-    for offset in range(0, len(rollups), _CHUNK):
-        session.execute(upsert, rollups[offset : offset + _CHUNK])
+    connection.exec_driver_sql(trace_sql, [tuple(r[c] for c in TRACE_COLUMNS) for r in rollups])
+
+
+def _by_project(batch: dict[tuple[str, str], Any]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for project_id, trace_id in batch:
+        grouped[project_id].append(trace_id)
+    return grouped
+
+
+def _stored_spans(session: Session, project_id: str, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """All stored spans of traces that already had spans before this batch (late or retried spans)."""
+    spans: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if trace_ids:
+        columns = [getattr(Span, name) for name in ROLLUP_COLUMNS]
+        query = select(*columns).where(Span.project_id == project_id, Span.trace_id.in_(trace_ids))
+        for span in session.execute(query).mappings():
+            spans[span["trace_id"]].append(dict(span))
+    return spans
 
 
 def get_retention(session: Session, principal: Principal, default_days: int) -> int:

@@ -41,8 +41,13 @@ pytest: dev
 
 test: check pytest
 
-bench: dev
+# Arize Phoenix, only for the side-by-side ingest benchmark; kept out of Keel's own environment.
+.venv-phoenix/bin/phoenix:
+	$(PYTHON) -m venv .venv-phoenix
+	.venv-phoenix/bin/python -m pip --disable-pip-version-check -q install arize-phoenix
+
+bench: dev .venv-phoenix/bin/phoenix
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-phoenix .mypy_cache .ruff_cache .pytest_cache

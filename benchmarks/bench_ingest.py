@@ -52,8 +52,9 @@ def one_run(store: str, **env: str) -> dict[str, Any]:
         cpu = server.cpu_seconds() - cpu_before
         acked = time.perf_counter()
         headers = {"Authorization": f"Bearer {server.admin_key}"}
-        rows = httpx.get(f"{server.url}/api/v1/traces/aggregates", params={"bucket": "1d"}, headers=headers,
-                         timeout=60).json()["items"]
+        rows = httpx.get(
+            f"{server.url}/api/v1/traces/aggregates", params={"bucket": "1d"}, headers=headers, timeout=60
+        ).json()["items"]
         visible = sum(row["count"] for row in rows)
         query_s = time.perf_counter() - acked
     traces_expected = (SPANS + 2000) // 2
@@ -74,7 +75,9 @@ def run() -> list[dict[str, Any]]:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        rows.append(one_run("postgresql", KEEL_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1/{name}"))
+        rows.append(
+            one_run("postgresql", KEEL_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1/{name}")
+        )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,4 +1,4 @@
-"""Pre-encoded OTLP protobuf batches of realistic GenAI spans, so the load generator spends no CPU encoding."""
+"""Pre-encoded OTLP protobuf batches of realistic GenAI spans: the load generator spends no CPU encoding."""
 
 import json
 import os
@@ -31,20 +31,40 @@ def genai_batches(spans: int, per_batch: int, start_ns: int | None = None) -> li
             trace_id, root_id = os.urandom(16), os.urandom(8)
             t0 = start + n * 1000
             model = MODELS[n % len(MODELS)]
-            scope.spans.append(Span(trace_id=trace_id, span_id=root_id, name="handle-request", kind=2,
-                                    start_time_unix_nano=t0, end_time_unix_nano=t0 + 150_000_000,
-                                    attributes=[_kv("user.id", f"user-{n % 97}"),
-                                                _kv("session.id", f"s-{n % 501}")]))
+            scope.spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=root_id,
+                    name="handle-request",
+                    kind=2,
+                    start_time_unix_nano=t0,
+                    end_time_unix_nano=t0 + 150_000_000,
+                    attributes=[_kv("user.id", f"user-{n % 97}"), _kv("session.id", f"s-{n % 501}")],
+                )
+            )
             messages = json.dumps([{"role": "user", "content": f"Question {n}: what is the refund policy?"}])
             answer = json.dumps([{"role": "assistant", "content": "Refunds are accepted within 30 days."}])
-            scope.spans.append(Span(
-                trace_id=trace_id, span_id=os.urandom(8), parent_span_id=root_id, name=f"chat {model}",
-                kind=3, start_time_unix_nano=t0 + 1_000_000, end_time_unix_nano=t0 + 140_000_000,
-                attributes=[_kv("gen_ai.operation.name", "chat"), _kv("gen_ai.provider.name", "openai"),
-                            _kv("gen_ai.request.model", model), _kv("gen_ai.response.model", model),
-                            _kv("gen_ai.usage.input_tokens", 42 + n % 50),
-                            _kv("gen_ai.usage.output_tokens", 9 + n % 20),
-                            _kv("gen_ai.input.messages", messages), _kv("gen_ai.output.messages", answer),
-                            _kv("keel.cost.usd", "0.000123")]))
+            scope.spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=os.urandom(8),
+                    parent_span_id=root_id,
+                    name=f"chat {model}",
+                    kind=3,
+                    start_time_unix_nano=t0 + 1_000_000,
+                    end_time_unix_nano=t0 + 140_000_000,
+                    attributes=[
+                        _kv("gen_ai.operation.name", "chat"),
+                        _kv("gen_ai.provider.name", "openai"),
+                        _kv("gen_ai.request.model", model),
+                        _kv("gen_ai.response.model", model),
+                        _kv("gen_ai.usage.input_tokens", 42 + n % 50),
+                        _kv("gen_ai.usage.output_tokens", 9 + n % 20),
+                        _kv("gen_ai.input.messages", messages),
+                        _kv("gen_ai.output.messages", answer),
+                        _kv("keel.cost.usd", "0.000123"),
+                    ],
+                )
+            )
         bodies.append(message.SerializeToString())
     return bodies

@@ -27,7 +27,9 @@ def test_internal_spans_skip_otlp_and_store_the_same_fields(tclient: TestClient)
     future = runtime.services["tracing.writer"].submit([internal_row(span, 65536)])
     assert future.result(timeout=5) == 1
     trace = tclient.get(f"/api/v1/traces/{span.trace_id}").json()
-    assert trace["route"] == "default" and trace["variant"] == "canary"
-    assert trace["total_tokens"] == 13 and trace["duration_ms"] == 42.0
+    assert trace["route"] == "default"
+    assert trace["variant"] == "canary"
+    assert trace["total_tokens"] == 13
+    assert trace["duration_ms"] == 42.0
     assert trace["spans"][0]["input"] == '[{"role": "user", "content": "hi"}]'
     assert trace["service_name"] == "keel-gateway"

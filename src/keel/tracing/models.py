@@ -61,13 +61,13 @@ class Span(Base):
 class Trace(Base):
     __tablename__ = "traces"
     __table_args__ = (
-        Index("ix_traces_project_start", "project_id", "start_ns"),
+        Index("ix_traces_project_start", "project_id", "start_ns", "trace_id"),
         Index("ix_traces_project_session", "project_id", "session_id"),
         Index("ix_traces_project_updated", "project_id", "updated_ns"),
         Index("ix_traces_project_user", "project_id", "user_id"),
-        Index("ix_traces_project_cost", "project_id", "cost_micros"),
-        Index("ix_traces_project_duration", "project_id", "duration_ms"),
-        Index("ix_traces_project_tokens", "project_id", "total_tokens"),
+        Index("ix_traces_project_cost", "project_id", "cost_micros", "trace_id"),
+        Index("ix_traces_project_duration", "project_id", "duration_ms", "trace_id"),
+        Index("ix_traces_project_tokens", "project_id", "total_tokens", "trace_id"),
     )
 
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)

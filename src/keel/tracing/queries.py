@@ -65,10 +65,14 @@ def _filtered(principal: Principal, query: TraceQuery | AggregateQuery) -> Selec
     statement = statement.where(*(column == value for column, value in equals.items() if value is not None))
     if query.tag:
         statement = statement.where(Trace.tags.contains(f"|{query.tag}|", autoescape=True))
+    # `column + 0` keeps SQLite from driving an unselective range filter through its index when the list is
+    # sorted by another column; PostgreSQL's planner has statistics and is unaffected.
     if query.min_latency_ms is not None:
-        statement = statement.where(Trace.duration_ms >= query.min_latency_ms)
+        duration = Trace.duration_ms if query.sort == "duration" else Trace.duration_ms + 0
+        statement = statement.where(duration >= query.min_latency_ms)
     if query.min_cost_usd is not None:
-        statement = statement.where(Trace.cost_micros >= int(query.min_cost_usd * 1_000_000))
+        cost = Trace.cost_micros if query.sort == "cost" else Trace.cost_micros + 0
+        statement = statement.where(cost >= int(query.min_cost_usd * 1_000_000))
     if query.q:
         pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         matches = exists().where(

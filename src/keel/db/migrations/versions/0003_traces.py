@@ -114,12 +114,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("traces", schema=None) as batch_op:
         batch_op.create_index("ix_traces_project_session", ["project_id", "session_id"], unique=False)
-        batch_op.create_index("ix_traces_project_start", ["project_id", "start_ns"], unique=False)
+        batch_op.create_index("ix_traces_project_start", ["project_id", "start_ns", "trace_id"], unique=False)
         batch_op.create_index("ix_traces_project_updated", ["project_id", "updated_ns"], unique=False)
         batch_op.create_index("ix_traces_project_user", ["project_id", "user_id"], unique=False)
-        batch_op.create_index("ix_traces_project_cost", ["project_id", "cost_micros"], unique=False)
-        batch_op.create_index("ix_traces_project_duration", ["project_id", "duration_ms"], unique=False)
-        batch_op.create_index("ix_traces_project_tokens", ["project_id", "total_tokens"], unique=False)
+        batch_op.create_index(
+            "ix_traces_project_cost", ["project_id", "cost_micros", "trace_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_traces_project_duration", ["project_id", "duration_ms", "trace_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_traces_project_tokens", ["project_id", "total_tokens", "trace_id"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -17,7 +17,6 @@ class Span(Base):
     __tablename__ = "spans"
     __table_args__ = (
         Index("uq_spans_identity", "project_id", "trace_id", "span_id", unique=True),
-        Index("ix_spans_project_start", "project_id", "start_ns"),
     )
 
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)

@@ -63,7 +63,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_spans")),
     )
     with op.batch_alter_table("spans", schema=None) as batch_op:
-        batch_op.create_index("ix_spans_project_start", ["project_id", "start_ns"], unique=False)
         batch_op.create_index("uq_spans_identity", ["project_id", "trace_id", "span_id"], unique=True)
 
     op.create_table(
@@ -142,6 +141,5 @@ def downgrade() -> None:
     op.drop_table("trace_retention")
     with op.batch_alter_table("spans", schema=None) as batch_op:
         batch_op.drop_index("uq_spans_identity")
-        batch_op.drop_index("ix_spans_project_start")
 
     op.drop_table("spans")

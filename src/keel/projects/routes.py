@@ -15,7 +15,7 @@ from keel.projects.schemas import (
     ProjectOut,
     ProjectUpdate,
 )
-from keel.server.deps import PrincipalDep, SessionDep
+from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -47,8 +47,11 @@ def rename_project(
 
 
 @router.delete("/projects/{project_id}", status_code=204)
-def delete_project(project_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_project(
+    project_id: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> Response:
     service.delete_project(session, principal, project_id)
+    runtime.auth_cache.forget_project(project_id)
     return Response(status_code=204)
 
 
@@ -76,8 +79,10 @@ def get_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> KeyOut
 
 
 @router.delete("/keys/{key_id}")
-def revoke_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> KeyOut:
-    return KeyOut.model_validate(service.revoke_key(session, principal, key_id))
+def revoke_key(key_id: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> KeyOut:
+    revoked = service.revoke_key(session, principal, key_id)
+    runtime.auth_cache.forget_key(key_id)
+    return KeyOut.model_validate(revoked)
 
 
 @router.get("/whoami")

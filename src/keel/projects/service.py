@@ -15,6 +15,7 @@ from keel.core.clock import as_utc, utcnow
 from keel.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
+from keel.projects.auth_cache import PrincipalCache
 from keel.projects.keys import KEY_SCHEME, generate_secret, hash_secret, prefix_of
 from keel.projects.models import ApiKey, Project
 from keel.projects.schemas import KeyCreate, ProjectCreate, ProjectUpdate
@@ -24,10 +25,13 @@ BOOTSTRAP_KEY_NAME = "bootstrap"
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-def authenticate(session: Session, secret: str) -> Principal:
+def authenticate(session: Session, secret: str, cache: PrincipalCache | None = None) -> Principal:
     if not secret.startswith(KEY_SCHEME):
         raise Unauthorized("malformed API key: Keel keys start with 'keel_'")
-    key = session.scalar(select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret)))
+    digest = hash_secret(secret)
+    if cache is not None and (principal := cache.get(digest)) is not None:
+        return principal
+    key = session.scalar(select(ApiKey).where(ApiKey.secret_hash == digest))
     if key is None:
         raise Unauthorized("invalid API key")
     now = utcnow()
@@ -38,7 +42,10 @@ def authenticate(session: Session, secret: str) -> Principal:
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
         key.last_used_at = now
         session.commit()
-    return Principal(key.id, key.project_id, Role(key.role), key.instance_admin)
+    principal = Principal(key.id, key.project_id, Role(key.role), key.instance_admin)
+    if cache is not None:
+        cache.put(digest, principal, key.expires_at)
+    return principal
 
 
 def create_project(session: Session, principal: Principal, data: ProjectCreate) -> Project:

@@ -28,14 +28,14 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+def get_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("missing Authorization header; send 'Authorization: Bearer <key>'")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <key>'")
-    return projects.authenticate(session, token.strip())
+    return projects.authenticate(session, token.strip(), runtime.auth_cache)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

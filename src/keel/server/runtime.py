@@ -19,6 +19,7 @@ from keel.db.engine import check_connection, make_engine, make_sessionmaker
 from keel.jobs.worker import Worker
 from keel.plugins.manager import Plugins
 from keel.projects import service as projects
+from keel.projects.auth_cache import PrincipalCache
 from keel.settings import Settings
 
 
@@ -28,6 +29,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     plugins: Plugins
+    auth_cache: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
     worker: Worker | None = field(default=None)
     services: dict[str, Any] = field(default_factory=dict)
 
@@ -49,7 +51,9 @@ def open_runtime(settings: Settings, plugins: Plugins | None = None) -> Runtime:
     migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
     _bootstrap_admin_key(settings, sessions)
-    return Runtime(settings, engine, sessions, plugins or Plugins())
+    return Runtime(
+        settings, engine, sessions, plugins or Plugins(), PrincipalCache(settings.auth_cache_seconds)
+    )
 
 
 def _bootstrap_admin_key(settings: Settings, sessions: sessionmaker[Session]) -> None:

@@ -13,6 +13,12 @@ class ServerSettings(BaseModel):
         description="Bootstrap instance-admin API key. Unset: one is generated on first start, printed once "
         "and written to <data_dir>/admin.key (mode 0600).",
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long an authenticated key is trusted without a lookup; a revocation made on another "
+        "replica takes effect within this. 0 disables the cache.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json` writes one JSON object per log line (with request_id)."
     )

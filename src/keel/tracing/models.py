@@ -15,9 +15,7 @@ from keel.db.base import Base
 
 class Span(Base):
     __tablename__ = "spans"
-    __table_args__ = (
-        Index("uq_spans_identity", "project_id", "trace_id", "span_id", unique=True),
-    )
+    __table_args__ = (Index("uq_spans_identity", "project_id", "trace_id", "span_id", unique=True),)
 
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

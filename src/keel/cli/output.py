@@ -41,15 +41,17 @@ def emit(data: Any, as_json: bool, columns: Sequence[str] = (), title: str | Non
     rows = data if isinstance(data, list) else [data]
     table = Table(*columns, title=title, show_lines=False)
     for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
+        table.add_row(*(_cell(column, row.get(column)) for column in columns))
     console.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(column: str, value: Any) -> str:
     if value is None:
         return "-"
+    if column == "progress" and isinstance(value, int | float):
+        return f"{value:.0%}"
     if isinstance(value, float):
-        return f"{value:.0%}" if 0 <= value <= 1 else f"{value:g}"
+        return f"{value:.1f}" if column.endswith("_ms") else f"{value:g}"
     return str(value)
 
 

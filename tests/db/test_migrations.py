@@ -12,6 +12,7 @@ TABLES_AT = {
     "0001": {"projects", "api_keys"},
     "0002": {"projects", "api_keys", "jobs", "job_logs"},
     "0003": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention"},
+    "0004": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention", "providers"},
 }
 
 

@@ -39,3 +39,8 @@ def register_readiness_checks(register: Register) -> None:
 def register_services(register: Register) -> None:
     """Register background services: `register(name, factory)`; `factory(runtime)` returns an object with
     `start()` and `stop()`, started after the store is ready and stopped before it closes."""
+
+
+@hookspec
+def register_providers(register: Register) -> None:
+    """Register gateway provider kinds: `register(name, kind)` with a `ProviderKind` (gateway/providers)."""

@@ -13,7 +13,13 @@ import pluggy
 from keel.plugins import hookspecs
 from keel.plugins.registry import Registry
 
-BUILTIN_PLUGINS = ("keel.projects.plugin", "keel.jobs.plugin", "keel.server.health", "keel.tracing.plugin")
+BUILTIN_PLUGINS = (
+    "keel.projects.plugin",
+    "keel.jobs.plugin",
+    "keel.server.health",
+    "keel.tracing.plugin",
+    "keel.gateway.plugin",
+)
 
 JobHandler = Callable[[Any], dict[str, Any] | None]
 ReadinessCheck = Callable[[], str | None]
@@ -34,6 +40,8 @@ class Plugins:
         self.manager.hook.register_job_kinds(register=self.job_kinds.register)
         self.readiness_checks: Registry[ReadinessCheck] = Registry("readiness check")
         self.manager.hook.register_readiness_checks(register=self.readiness_checks.register)
+        self.provider_kinds: Registry[Any] = Registry("provider kind")
+        self.manager.hook.register_providers(register=self.provider_kinds.register)
         self.services: Registry[ServiceFactory] = Registry("service")
         self.manager.hook.register_services(register=self.services.register)
 

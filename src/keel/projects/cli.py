@@ -97,3 +97,11 @@ def revoke_key(key_id: str, as_json: bool = JsonOption) -> None:
 def generate() -> None:
     """Print a new random key secret offline, e.g. for KEEL_ADMIN_KEY."""
     console.print(generate_secret(), highlight=False)
+
+
+@keys_app.command("secret-key")
+def secret_key() -> None:
+    """Print a new KEEL_SECRET_KEY (the key that encrypts provider credentials at rest)."""
+    from keel.core.secrets import new_key
+
+    console.print(new_key(), highlight=False)

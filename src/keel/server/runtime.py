@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from keel.core.errors import ConfigError, InvalidInput, Unavailable
+from keel.core.secrets import SecretBox, load_box
 from keel.db import migrate
 from keel.db.engine import check_connection, make_engine, make_sessionmaker
 from keel.jobs.worker import Worker
@@ -29,6 +30,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     plugins: Plugins
+    secrets: SecretBox
     auth_cache: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
     worker: Worker | None = field(default=None)
     services: dict[str, Any] = field(default_factory=dict)
@@ -51,9 +53,10 @@ def open_runtime(settings: Settings, plugins: Plugins | None = None) -> Runtime:
     migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
     _bootstrap_admin_key(settings, sessions)
-    return Runtime(
-        settings, engine, sessions, plugins or Plugins(), PrincipalCache(settings.auth_cache_seconds)
-    )
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    box = load_box(secret_key, settings.data_dir / "secret.key")
+    cache = PrincipalCache(settings.auth_cache_seconds)
+    return Runtime(settings, engine, sessions, plugins or Plugins(), box, cache)
 
 
 def _bootstrap_admin_key(settings: Settings, sessions: sessionmaker[Session]) -> None:

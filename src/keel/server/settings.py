@@ -13,6 +13,11 @@ class ServerSettings(BaseModel):
         description="Bootstrap instance-admin API key. Unset: one is generated on first start, printed once "
         "and written to <data_dir>/admin.key (mode 0600).",
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts provider credentials at rest. Unset: generated once into "
+        "<data_dir>/secret.key (mode 0600). Replicas sharing a database must share it.",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

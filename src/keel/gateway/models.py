@@ -1,0 +1,29 @@
+"""Providers (where models live, with encrypted credentials) and routes (public model names → targets).
+
+A provider's secret is stored only as a Fernet token (`api_key_encrypted`); the API reports whether one is
+set, never its value.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keel.core.clock import utcnow
+from keel.db.base import Base
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_providers_project_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(50))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,27 @@
+"""Built-in plugin: provider kinds, the provider configuration API and `keel providers`."""
+
+from typing import Any
+
+from keel.plugins.hookspecs import Register, hookimpl
+
+
+@hookimpl
+def register_providers(register: Register) -> None:
+    from keel.gateway.providers import anthropic, openai_compatible
+
+    for module in (openai_compatible, anthropic):
+        register(module.KIND.name, module.KIND)
+
+
+@hookimpl
+def register_routers(register: Register) -> None:
+    from keel.gateway.routes import router
+
+    register(router)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from keel.gateway.cli import app
+
+    cli.add_typer(app, name="providers", help="Configure model providers (credentials stored encrypted).")

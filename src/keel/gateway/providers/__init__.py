@@ -1,0 +1,1 @@
+"""Provider kinds, one module each, registered through `register_providers` like any plugin's."""

@@ -1,0 +1,65 @@
+"""Provider request and response bodies. Secrets go in, never come out."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from keel.projects.schemas import NAME_PATTERN
+
+
+class ProviderOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Per-attempt timeout.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent upstream.")
+
+    @field_validator("headers")
+    @classmethod
+    def _no_auth_header(cls, headers: dict[str, str]) -> dict[str, str]:
+        if any(name.lower() in ("authorization", "x-api-key", "api-key") for name in headers):
+            raise ValueError("put credentials in api_key (stored encrypted), not in headers")
+        return headers
+
+
+class ProviderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
+    kind: str = Field(description="A registered provider kind, e.g. openai, anthropic.")
+    base_url: str | None = Field(default=None, max_length=500)
+    api_key: SecretStr | None = None
+    options: ProviderOptions = Field(default_factory=ProviderOptions)
+
+
+class ProviderUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    base_url: str | None = Field(default=None, max_length=500)
+    api_key: SecretStr | None = Field(default=None, description="A new key; an empty string removes it.")
+    options: ProviderOptions | None = None
+
+
+class ProviderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    kind: str
+    base_url: str | None
+    has_api_key: bool
+    options: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProviderList(BaseModel):
+    items: list[ProviderOut]
+    next_cursor: str | None
+
+
+class ProviderKindOut(BaseModel):
+    name: str
+    description: str
+    default_base_url: str | None
+    needs_api_key: bool

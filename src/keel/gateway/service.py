@@ -1,0 +1,118 @@
+"""Provider configuration: create, read, update and delete, scoped to the caller's project.
+
+Credentials are encrypted before they reach the session and decrypted only by `provider_secret`, for the
+gateway's own upstream calls.
+"""
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from keel.core.auth import Principal, Role
+from keel.core.clock import utcnow
+from keel.core.errors import Conflict, InvalidInput, NotFound
+from keel.core.ids import new_id
+from keel.core.pagination import Page, check_limit, decode_cursor, page_of
+from keel.core.secrets import SecretBox
+from keel.gateway.models import Provider
+from keel.gateway.providers.base import ProviderKind
+from keel.gateway.schemas import ProviderCreate, ProviderUpdate
+from keel.plugins.registry import Registry
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"base_url {url!r} must be an http(s) URL with a host", param="base_url")
+    if parts.username or parts.password:
+        raise InvalidInput("base_url must not carry credentials; put the key in api_key", param="base_url")
+    if parts.query or parts.fragment:
+        raise InvalidInput("base_url must not have a query or fragment", param="base_url")
+    return url.rstrip("/")
+
+
+def create_provider(
+    session: Session,
+    principal: Principal,
+    data: ProviderCreate,
+    kinds: Registry[ProviderKind],
+    box: SecretBox,
+) -> Provider:
+    principal.require(Role.admin)
+    kind = kinds.get(data.kind)
+    base_url = check_base_url(data.base_url) if data.base_url else kind.default_base_url
+    if base_url is None:
+        raise InvalidInput(f"provider kind {kind.name!r} needs a base_url", param="base_url")
+    secret = data.api_key.get_secret_value() if data.api_key else ""
+    if kind.needs_api_key and not secret:
+        raise InvalidInput(f"provider kind {kind.name!r} needs an api_key", param="api_key")
+    provider = Provider(
+        id=new_id("prv"),
+        project_id=principal.project_id,
+        name=data.name,
+        kind=kind.name,
+        base_url=base_url,
+        api_key_encrypted=box.encrypt(secret) if secret else None,
+        options=data.options.model_dump(),
+    )
+    session.add(provider)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"a provider named {data.name!r} already exists in this project") from None
+    return provider
+
+
+def list_providers(session: Session, principal: Principal, cursor: str | None, limit: int) -> Page[Provider]:
+    query = select(Provider).where(Provider.project_id == principal.project_id).order_by(Provider.id)
+    if after := decode_cursor(cursor):
+        query = query.where(Provider.id > after)
+    return page_of(list(session.scalars(query.limit(check_limit(limit) + 1))), limit, lambda p: p.id)
+
+
+def get_provider(session: Session, principal: Principal, ref: str) -> Provider:
+    """By id (`prv_…`) or by name within the caller's project."""
+    column = Provider.id if ref.startswith("prv_") else Provider.name
+    provider = session.scalar(
+        select(Provider).where(Provider.project_id == principal.project_id, column == ref)
+    )
+    if provider is None:
+        raise NotFound(f"provider {ref!r} not found")
+    return provider
+
+
+def update_provider(
+    session: Session,
+    principal: Principal,
+    ref: str,
+    data: ProviderUpdate,
+    kinds: Registry[ProviderKind],
+    box: SecretBox,
+) -> Provider:
+    principal.require(Role.admin)
+    provider = get_provider(session, principal, ref)
+    if data.base_url is not None:
+        provider.base_url = check_base_url(data.base_url)
+    if data.api_key is not None:
+        secret = data.api_key.get_secret_value()
+        if not secret and kinds.get(provider.kind).needs_api_key:
+            raise InvalidInput(f"provider kind {provider.kind!r} needs an api_key", param="api_key")
+        provider.api_key_encrypted = box.encrypt(secret) if secret else None
+    if data.options is not None:
+        provider.options = data.options.model_dump()
+    provider.updated_at = utcnow()
+    session.commit()
+    return provider
+
+
+def delete_provider(session: Session, principal: Principal, ref: str) -> None:
+    principal.require(Role.admin)
+    session.delete(get_provider(session, principal, ref))
+    session.commit()
+
+
+def provider_secret(provider: Provider, box: SecretBox) -> str | None:
+    return box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None

@@ -13,6 +13,17 @@ TABLES_AT = {
     "0002": {"projects", "api_keys", "jobs", "job_logs"},
     "0003": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention"},
     "0004": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention", "providers"},
+    "0005": {
+        "projects",
+        "api_keys",
+        "jobs",
+        "job_logs",
+        "spans",
+        "traces",
+        "trace_retention",
+        "providers",
+        "gateway_routes",
+    },
 }
 
 

@@ -4,6 +4,7 @@ Answers `POST /v1/chat/completions` (JSON or SSE stream with a usage chunk) by e
 with deterministic token counts; `"model": "fail"` answers 500 like an upstream outage.
 """
 
+import asyncio
 import json
 import threading
 import time
@@ -23,10 +24,31 @@ def _reply(body: dict[str, Any]) -> str:
     return f"echo: {last}"
 
 
+SEEN: list[dict[str, Any]] = []
+
+
 async def chat(request: Request) -> Response:
     body = await request.json()
-    if body.get("model") == "fail":
+    SEEN.append({"body": body, "authorization": request.headers.get("authorization")})
+    model = body.get("model")
+    if model == "fail":
         return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, 500)
+    if model == "bad-request":
+        return JSONResponse(
+            {
+                "error": {
+                    "message": "temperature too high",
+                    "type": "invalid_request_error",
+                    "param": "temperature",
+                    "code": None,
+                }
+            },
+            400,
+        )
+    if model == "garbage":
+        return Response("<html>oops</html>", 200, media_type="text/html")
+    if model == "slow":
+        await asyncio.sleep(2)
     text = _reply(body)
     usage = {
         "prompt_tokens": 11,
@@ -53,6 +75,8 @@ async def chat(request: Request) -> Response:
         for word in text.split(" "):
             delta = {"index": 0, "delta": {"content": word + " "}, "finish_reason": None}
             yield f"data: {json.dumps({**chunk, 'choices': [delta]})}\n\n"
+            if model == "cut":
+                raise ConnectionResetError("stub cut the stream")
         stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
         yield f"data: {json.dumps({**chunk, 'choices': [stop]})}\n\n"
         yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': usage})}\n\n"

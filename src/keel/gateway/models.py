@@ -27,3 +27,21 @@ class Provider(Base):
     options: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Route(Base):
+    """A public model name. `targets` split traffic by weight (canaries, A/B); `fallbacks` are tried in order
+    when a target fails with 429, 5xx, a timeout or a connection error."""
+
+    __tablename__ = "gateway_routes"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_gateway_routes_project_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    targets: Mapped[dict[str, Any]]
+    fallbacks: Mapped[dict[str, Any]]
+    sticky: Mapped[str] = mapped_column(String(16), default="none")
+    retries: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

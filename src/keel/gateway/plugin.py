@@ -15,9 +15,18 @@ def register_providers(register: Register) -> None:
 
 @hookimpl
 def register_routers(register: Register) -> None:
-    from keel.gateway.routes import router
+    from keel.gateway.routes import route_router, router, v1
 
     register(router)
+    register(route_router)
+    register(v1)
+
+
+@hookimpl
+def register_services(register: Register) -> None:
+    from keel.gateway.runtime import Gateway
+
+    register("gateway", Gateway)
 
 
 @hookimpl

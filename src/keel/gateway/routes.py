@@ -1,15 +1,36 @@
-"""Provider configuration API under `/api/v1/providers`."""
+"""Gateway HTTP: `/v1/chat/completions`, `/v1/models`, and configuration under `/api/v1/providers|routes`."""
 
-from typing import Annotated
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from keel.gateway import service
-from keel.gateway.models import Provider
-from keel.gateway.schemas import ProviderCreate, ProviderKindOut, ProviderList, ProviderOut, ProviderUpdate
-from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
+from keel.core.auth import Role
+from keel.core.errors import KeelError
+from keel.gateway import chat, service
+from keel.gateway.config import ProjectGateway
+from keel.gateway.models import Provider, Route
+from keel.gateway.runtime import Gateway
+from keel.gateway.schemas import (
+    ProviderCreate,
+    ProviderKindOut,
+    ProviderList,
+    ProviderOut,
+    ProviderUpdate,
+    RouteCreate,
+    RouteList,
+    RouteOut,
+)
+from keel.server.deps import FastPrincipalDep, PrincipalDep, RuntimeDep, SessionDep
+
+log = logging.getLogger("keel.gateway")
 
 router = APIRouter(prefix="/api/v1/providers", tags=["gateway"])
+route_router = APIRouter(prefix="/api/v1/routes", tags=["gateway"])
+v1 = APIRouter(tags=["gateway"])
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -76,6 +97,108 @@ def update(
 
 
 @router.delete("/{ref}", status_code=204)
-def delete(ref: str, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_provider(session, principal, ref)
+    _invalidate(runtime, principal.project_id)
     return Response(status_code=204)
+
+
+def _invalidate(runtime: Any, project_id: str) -> None:
+    gateway: Gateway = runtime.service("gateway")
+    gateway.config.invalidate(project_id)
+
+
+def route_out(route: Route) -> RouteOut:
+    return RouteOut(
+        id=route.id,
+        name=route.name,
+        targets=route.targets["items"],
+        fallbacks=route.fallbacks["items"],
+        sticky=route.sticky,
+        retries=route.retries,
+        created_at=route.created_at,
+        updated_at=route.updated_at,
+    )
+
+
+@route_router.post("")
+def save_route(
+    body: RouteCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> RouteOut:
+    """Create the route, or replace the one with the same name."""
+    saved = service.save_route(session, principal, body)
+    _invalidate(runtime, principal.project_id)
+    return route_out(saved)
+
+
+@route_router.get("")
+def list_routes(session: SessionDep, principal: PrincipalDep) -> RouteList:
+    return RouteList(items=[route_out(r) for r in service.list_routes(session, principal)], next_cursor=None)
+
+
+@route_router.get("/{ref}")
+def get_route(ref: str, session: SessionDep, principal: PrincipalDep) -> RouteOut:
+    return route_out(service.get_route(session, principal, ref))
+
+
+@route_router.delete("/{ref}", status_code=204)
+def delete_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_route(session, principal, ref)
+    _invalidate(runtime, principal.project_id)
+    return Response(status_code=204)
+
+
+async def _view(runtime: Any, project_id: str) -> ProjectGateway:
+    gateway: Gateway = runtime.service("gateway")
+    view = gateway.view(project_id)
+    return view if view is not None else await anyio.to_thread.run_sync(gateway.config.load, project_id)
+
+
+@v1.get("/v1/models")
+async def list_models(runtime: RuntimeDep, principal: FastPrincipalDep) -> dict[str, Any]:
+    view = await _view(runtime, principal.project_id)
+    return {
+        "object": "list",
+        "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "keel"} for name in sorted(view.routes)
+        ],
+    }
+
+
+@v1.post("/v1/chat/completions")
+async def chat_completions(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
+    principal.require(Role.member)
+    body = chat.parse_request(await request.body())
+    gateway: Gateway = runtime.service("gateway")
+    plan = (await _view(runtime, principal.project_id)).plan(body["model"])
+    call = chat.Call(principal.project_id, plan.name, body)
+    if not body.get("stream"):
+        try:
+            status, content = await chat.complete(gateway.pool, plan, call)
+        finally:
+            _record(runtime, call)
+        return Response(content, status, media_type="application/json")
+    try:
+        status, chunks = await chat.open_stream(gateway.pool, plan, call)
+    except Exception:
+        _record(runtime, call)
+        raise
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            _record(runtime, call)
+
+    media = "text/event-stream" if status == 200 else "application/json"
+    return StreamingResponse(relay(), status_code=status, media_type=media)
+
+
+def _record(runtime: Any, call: chat.Call) -> None:
+    try:
+        runtime.service("tracing.writer").submit(
+            [chat.trace_row(call, runtime.settings.trace_max_value_bytes)]
+        )
+    except KeelError as exc:
+        log.warning("gateway trace not recorded: %s", exc.detail, extra={"project_id": call.project_id})

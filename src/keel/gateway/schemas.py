@@ -1,7 +1,7 @@
 """Provider request and response bodies. Secrets go in, never come out."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -63,3 +63,35 @@ class ProviderKindOut(BaseModel):
     description: str
     default_base_url: str | None
     needs_api_key: bool
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(min_length=1, max_length=100, description="Provider name in this project.")
+    model: str = Field(min_length=1, max_length=200, description="The provider's model id.")
+    weight: float = Field(default=1.0, ge=0, description="Share of traffic among targets.")
+    variant: str | None = Field(default=None, max_length=100, description="Label on traces; default model.")
+
+
+class RouteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+    targets: list[Target] = Field(min_length=1, max_length=20)
+    fallbacks: list[Target] = Field(default_factory=list, max_length=20)
+    sticky: Literal["none", "user", "session"] = Field(
+        default="none", description="Keep one user or session on one target (by the request's `user`)."
+    )
+    retries: int = Field(default=1, ge=0, le=5, description="Extra attempts per target on retryable errors.")
+
+
+class RouteOut(RouteCreate):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RouteList(BaseModel):
+    items: list[RouteOut]
+    next_cursor: str | None

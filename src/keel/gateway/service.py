@@ -16,9 +16,9 @@ from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.core.secrets import SecretBox
-from keel.gateway.models import Provider
+from keel.gateway.models import Provider, Route
 from keel.gateway.providers.base import ProviderKind
-from keel.gateway.schemas import ProviderCreate, ProviderUpdate
+from keel.gateway.schemas import ProviderCreate, ProviderUpdate, RouteCreate
 from keel.plugins.registry import Registry
 
 
@@ -116,3 +116,55 @@ def delete_provider(session: Session, principal: Principal, ref: str) -> None:
 
 def provider_secret(provider: Provider, box: SecretBox) -> str | None:
     return box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None
+
+
+def save_route(session: Session, principal: Principal, data: RouteCreate) -> Route:
+    """Create or replace the route named `data.name` (idempotent, so `keel apply` can write it)."""
+    principal.require(Role.admin)
+    known = set(session.scalars(select(Provider.name).where(Provider.project_id == principal.project_id)))
+    for target in [*data.targets, *data.fallbacks]:
+        if target.provider not in known:
+            raise InvalidInput(
+                f"route {data.name!r} names unknown provider {target.provider!r}; "
+                f"this project has: {', '.join(sorted(known)) or 'none'}",
+                param="targets",
+            )
+    if not any(t.weight > 0 for t in data.targets):
+        raise InvalidInput("at least one target needs a weight above 0", param="targets")
+    route = session.scalar(
+        select(Route).where(Route.project_id == principal.project_id, Route.name == data.name)
+    )
+    if route is None:
+        route = Route(id=new_id("rte"), project_id=principal.project_id, name=data.name)
+        session.add(route)
+    route.targets = {"items": [t.model_dump() for t in data.targets]}
+    route.fallbacks = {"items": [t.model_dump() for t in data.fallbacks]}
+    route.sticky, route.retries, route.updated_at = data.sticky, data.retries, utcnow()
+    session.commit()
+    return route
+
+
+def list_routes(session: Session, principal: Principal) -> list[Route]:
+    query = select(Route).where(Route.project_id == principal.project_id).order_by(Route.name)
+    return list(session.scalars(query))
+
+
+def get_route(session: Session, principal: Principal, ref: str) -> Route:
+    column = Route.id if ref.startswith("rte_") else Route.name
+    route = session.scalar(select(Route).where(Route.project_id == principal.project_id, column == ref))
+    if route is None:
+        raise NotFound(f"route {ref!r} not found")
+    return route
+
+
+def delete_route(session: Session, principal: Principal, ref: str) -> None:
+    principal.require(Role.admin)
+    session.delete(get_route(session, principal, ref))
+    session.commit()
+
+
+def project_config(session: Session, project_id: str) -> tuple[list[Provider], list[Route]]:
+    """Everything the gateway needs to serve one project, in two queries."""
+    providers = list(session.scalars(select(Provider).where(Provider.project_id == project_id)))
+    routes = list(session.scalars(select(Route).where(Route.project_id == project_id)))
+    return providers, routes

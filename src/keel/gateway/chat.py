@@ -1,0 +1,236 @@
+"""`POST /v1/chat/completions`: validate, resolve the route, call upstream with fallbacks, trace the call.
+
+Responses are passed through byte for byte (streams line by line); the gateway parses them only to account
+tokens, output and time to first token for the trace. Retryable failures (429, 5xx, timeouts, connection
+errors) move on to the next attempt; any other upstream 4xx goes back to the caller as it is.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from keel.core.errors import InvalidInput, KeelError
+from keel.gateway.config import RoutePlan, Target
+from keel.gateway.upstream import RETRYABLE_ERRORS, RETRYABLE_STATUS, UpstreamPool, describe
+from keel.tracing.internal import InternalSpan, internal_row
+
+log = logging.getLogger("keel.gateway")
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+class UpstreamFailed(KeelError):
+    status = 502
+    code = "upstream_error"
+    title = "Upstream failed"
+
+
+@dataclass
+class Call:
+    """What one gateway call did, for its trace."""
+
+    project_id: str
+    route: str
+    body: dict[str, Any]
+    started_ns: int = field(default_factory=time.time_ns)
+    target: Target | None = None
+    attempts: list[str] = field(default_factory=list)
+    response_model: str | None = None
+    output: str | None = None
+    usage: dict[str, Any] | None = None
+    ttft_ms: float | None = None
+    finish: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def parse_request(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise InvalidInput("`model` is required and must be a string", param="model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidInput("`messages` must be a non-empty array", param="messages")
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, dict):
+            raise InvalidInput(f"{where} must be an object", param=where)
+        if message.get("role") not in ROLES:
+            raise InvalidInput(
+                f"{where}.role must be one of {', '.join(sorted(ROLES))}; got {message.get('role')!r}",
+                param=f"{where}.role",
+            )
+        has_tool_calls = message.get("role") == "assistant" and message.get("tool_calls")
+        if "content" not in message and not has_tool_calls:
+            raise InvalidInput(f"{where}.content is required", param=f"{where}.content")
+        if not isinstance(message.get("content"), str | list | None):
+            raise InvalidInput(
+                f"{where}.content must be a string or an array of parts", param=f"{where}.content"
+            )
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise InvalidInput("`stream` must be a boolean", param="stream")
+    return body
+
+
+def _upstream_body(body: dict[str, Any], target: Target) -> bytes:
+    outgoing = {**body, "model": target.model}
+    if body.get("stream"):
+        outgoing["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+    return orjson.dumps(outgoing)
+
+
+async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> httpx.Response:
+    for target in plan.attempts(call.body.get("user")):
+        for attempt in range(plan.retries + 1):
+            call.target = target
+            label = f"{target.upstream.provider}/{target.model}"
+            try:
+                response = await pool.post(
+                    target.upstream, "/chat/completions", _upstream_body(call.body, target), stream
+                )
+            except RETRYABLE_ERRORS as exc:
+                call.attempts.append(f"{label}: {describe(exc)}")
+            else:
+                if response.status_code not in RETRYABLE_STATUS:
+                    return response
+                await response.aclose()
+                call.attempts.append(f"{label}: HTTP {response.status_code}")
+            if attempt < plan.retries:
+                await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
+    call.error = f"all {len(call.attempts)} attempts failed: " + "; ".join(call.attempts)
+    raise UpstreamFailed(call.error)
+
+
+def _account(call: Call, payload: dict[str, Any]) -> None:
+    call.response_model = payload.get("model") or call.response_model
+    if payload.get("usage"):
+        call.usage = payload["usage"]
+    for choice in payload.get("choices") or []:
+        message = choice.get("message") or choice.get("delta") or {}
+        if message.get("content"):
+            call.output = (call.output or "") + message["content"]
+        if choice.get("finish_reason"):
+            call.finish.append(choice["finish_reason"])
+
+
+async def complete(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int, bytes]:
+    response = await _send(pool, plan, call, stream=False)
+    content = response.content
+    if response.status_code >= 400:
+        call.error = f"upstream HTTP {response.status_code}"
+        return response.status_code, content if _is_json(content) else _error_body(response)
+    try:
+        _account(call, orjson.loads(content))
+    except (orjson.JSONDecodeError, AttributeError, TypeError):
+        call.error = "upstream returned a body that is not a chat completion"
+        raise UpstreamFailed(
+            f"{call.target.upstream.provider if call.target else 'upstream'} returned "
+            "a body that is not a chat completion"
+        ) from None
+    return 200, content
+
+
+async def open_stream(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int, AsyncIterator[bytes]]:
+    response = await _send(pool, plan, call, stream=True)
+    if response.status_code >= 400:
+        body = await response.aread()
+        call.error = f"upstream HTTP {response.status_code}"
+        return response.status_code, _once(body if _is_json(body) else _error_body(response))
+    wants_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
+    return 200, _relay(response, call, wants_usage)
+
+
+async def _relay(response: httpx.Response, call: Call, wants_usage: bool) -> AsyncIterator[bytes]:
+    started = time.perf_counter()
+    try:
+        async for line in response.aiter_lines():
+            if line.startswith("data:") and (data := line[5:].strip()) and data != "[DONE]":
+                payload = orjson.loads(data)
+                if call.ttft_ms is None and payload.get("choices"):
+                    call.ttft_ms = (time.perf_counter() - started) * 1000
+                _account(call, payload)
+                if not payload.get("choices") and payload.get("usage") and not wants_usage:
+                    continue  # usage chunk the gateway asked for on its own behalf
+            yield (line + "\n").encode()
+    except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+        call.error = f"upstream stream broke off: {describe(exc)}"
+        error = {
+            "error": {"message": call.error, "type": "api_error", "param": None, "code": "upstream_error"}
+        }
+        yield b"data: " + orjson.dumps(error) + b"\n\n"
+    finally:
+        await response.aclose()
+
+
+async def _once(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _error_body(response: httpx.Response) -> bytes:
+    message = f"upstream answered HTTP {response.status_code} with a non-JSON body"
+    return orjson.dumps(
+        {"error": {"message": message, "type": "api_error", "param": None, "code": "upstream_error"}}
+    )
+
+
+def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
+    target = call.target
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": target.model if target else call.body.get("model"),
+        "gen_ai.input.messages": orjson.dumps(call.body.get("messages")).decode(),
+        "keel.route": call.route,
+        "keel.attempts": len(call.attempts) + (0 if call.error else 1),
+    }
+    if target is not None:
+        attributes["gen_ai.provider.name"] = target.upstream.kind
+        attributes["keel.variant"] = target.variant
+        attributes["keel.provider"] = target.upstream.provider
+    if call.response_model:
+        attributes["gen_ai.response.model"] = call.response_model
+    if call.output is not None:
+        attributes["gen_ai.output.messages"] = orjson.dumps(
+            [{"role": "assistant", "content": call.output}]
+        ).decode()
+    if call.finish:
+        attributes["gen_ai.response.finish_reasons"] = call.finish
+    if call.usage:
+        attributes["gen_ai.usage.input_tokens"] = call.usage.get("prompt_tokens")
+        attributes["gen_ai.usage.output_tokens"] = call.usage.get("completion_tokens")
+        cached = (call.usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+        if cached is not None:
+            attributes["gen_ai.usage.cache_read.input_tokens"] = cached
+    if call.ttft_ms is not None:
+        attributes["keel.ttft_ms"] = call.ttft_ms
+    if isinstance(call.body.get("user"), str):
+        attributes["user.id"] = call.body["user"]
+    if call.attempts:
+        attributes["keel.failed_attempts"] = list(call.attempts)
+    name = f"chat {call.route}"
+    span = InternalSpan(
+        call.project_id,
+        name,
+        call.started_ns,
+        time.time_ns(),
+        {k: v for k, v in attributes.items() if v is not None},
+        kind="server",
+        error=call.error,
+    )
+    return internal_row(span, max_bytes)

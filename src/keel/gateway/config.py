@@ -1,0 +1,141 @@
+"""The gateway's view of a project (providers with decrypted keys, routes), cached in memory for a moment.
+
+A chat request must not cost a database round trip for configuration: each project's providers and routes
+are loaded once and reused for `TTL` seconds. Writes through this process invalidate at once; other replicas
+see a change within the TTL.
+"""
+
+import hashlib
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+from keel.core.errors import KeelError
+from keel.core.secrets import SecretBox
+from keel.db.engine import SessionFactory
+from keel.gateway import service
+
+TTL = 2.0
+
+
+class ModelNotFound(KeelError):
+    status = 404
+    code = "model_not_found"
+    title = "Model not found"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    provider: str
+    kind: str
+    base_url: str
+    api_key: str | None
+    timeout_s: float
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    upstream: Upstream
+    model: str
+    weight: float
+    variant: str
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    name: str
+    targets: tuple[Target, ...]
+    fallbacks: tuple[Target, ...]
+    sticky: str
+    retries: int
+
+    def attempts(self, user: str | None) -> list[Target]:
+        """The chosen target first (weighted, or pinned by user when sticky), then the fallbacks in order."""
+        live = [t for t in self.targets if t.weight > 0]
+        if self.sticky != "none" and user:
+            point = int.from_bytes(hashlib.sha256(user.encode()).digest()[:8], "big") / 2**64
+        else:
+            point = random.random()
+        total, edge, chosen = sum(t.weight for t in live), 0.0, live[-1]
+        for target in live:
+            edge += target.weight / total
+            if point < edge:
+                chosen = target
+                break
+        return [chosen, *(t for t in self.fallbacks if t is not chosen)]
+
+
+@dataclass(frozen=True)
+class ProjectGateway:
+    upstreams: dict[str, Upstream]
+    routes: dict[str, RoutePlan]
+
+    def plan(self, model: str) -> RoutePlan:
+        if model in self.routes:
+            return self.routes[model]
+        provider, _, upstream_model = model.partition("/")
+        if upstream_model and provider in self.upstreams:
+            target = Target(self.upstreams[provider], upstream_model, 1.0, upstream_model)
+            return RoutePlan(model, (target,), (), "none", 1)
+        names = sorted(self.routes) + [f"{p}/<model>" for p in sorted(self.upstreams)]
+        raise ModelNotFound(
+            f"The model `{model}` does not exist in this project; use one of: "
+            f"{', '.join(names) or 'none (configure a provider first)'}",
+            param="model",
+        )
+
+
+class GatewayConfig:
+    def __init__(self, sessions: SessionFactory, box: SecretBox) -> None:
+        self._sessions = sessions
+        self._box = box
+        self._cache: dict[str, tuple[float, ProjectGateway]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, project_id: str) -> ProjectGateway | None:
+        entry = self._cache.get(project_id)
+        return entry[1] if entry and time.monotonic() - entry[0] < TTL else None
+
+    def load(self, project_id: str) -> ProjectGateway:
+        with self._sessions() as session:
+            providers, routes = service.project_config(session, project_id)
+            upstreams = {
+                p.name: Upstream(
+                    p.name,
+                    p.kind,
+                    p.base_url or "",
+                    service.provider_secret(p, self._box),
+                    float(p.options.get("timeout_s", 60)),
+                    tuple(sorted(p.options.get("headers", {}).items())),
+                )
+                for p in providers
+            }
+
+            def targets(items: list[dict[str, object]]) -> tuple[Target, ...]:
+                return tuple(
+                    Target(
+                        upstreams[str(t["provider"])],
+                        str(t["model"]),
+                        float(str(t["weight"])),
+                        str(t.get("variant") or t["model"]),
+                    )
+                    for t in items
+                    if t["provider"] in upstreams
+                )
+
+            plans = {
+                r.name: RoutePlan(
+                    r.name, targets(r.targets["items"]), targets(r.fallbacks["items"]), r.sticky, r.retries
+                )
+                for r in routes
+            }
+        view = ProjectGateway(upstreams, {name: plan for name, plan in plans.items() if plan.targets})
+        with self._lock:
+            self._cache[project_id] = (time.monotonic(), view)
+        return view
+
+    def invalidate(self, project_id: str) -> None:
+        with self._lock:
+            self._cache.pop(project_id, None)

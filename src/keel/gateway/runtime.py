@@ -1,0 +1,21 @@
+"""The gateway service: its configuration cache and upstream connection pool, one per server process."""
+
+from typing import Any
+
+from keel.gateway.config import GatewayConfig, ProjectGateway
+from keel.gateway.upstream import UpstreamPool
+
+
+class Gateway:
+    def __init__(self, runtime: Any) -> None:
+        self.config = GatewayConfig(runtime.sessions, runtime.secrets)
+        self.pool = UpstreamPool()
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def stop(self) -> None:
+        self.pool.stop()
+
+    def view(self, project_id: str) -> ProjectGateway | None:
+        return self.config.cached(project_id)

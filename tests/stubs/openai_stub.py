@@ -103,3 +103,9 @@ def openai_stub() -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+if __name__ == "__main__":  # `python -m tests.stubs.openai_stub PORT`: a separate process for benchmarks
+    import sys
+
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)

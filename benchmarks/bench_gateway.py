@@ -29,6 +29,7 @@ def free_port() -> int:
 
 
 async def load(url: str, headers: dict[str, str], model: str, stream: bool) -> float:
+    """Send REQUESTS requests from CONCURRENCY workers; a dropped connection is retried once."""
     body = {"model": model, "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(REQUESTS):
@@ -36,17 +37,23 @@ async def load(url: str, headers: dict[str, str], model: str, stream: bool) -> f
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
 
+        async def one() -> None:
+            if stream:
+                async with client.stream("POST", url, json=body) as response:
+                    assert response.status_code == 200
+                    async for _ in response.aiter_lines():
+                        pass
+            else:
+                response = await client.post(url, json=body)
+                assert response.status_code == 200, response.text
+
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
-                if stream:
-                    async with client.stream("POST", url, json=body) as response:
-                        assert response.status_code == 200
-                        async for _ in response.aiter_lines():
-                            pass
-                else:
-                    response = await client.post(url, json=body)
-                    assert response.status_code == 200, response.text
+                try:
+                    await one()
+                except httpx.TransportError:
+                    await one()
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))

@@ -40,7 +40,7 @@ def keel_server(**env_extra: str) -> Iterator[RunningServer]:
             [sys.executable, "-m", "keel", "serve"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(os.environ.get("KEEL_BENCH_SERVER_LOG", os.devnull), "w"),
         )
         url = f"http://127.0.0.1:{port}"
         try:

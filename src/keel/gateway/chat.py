@@ -12,12 +12,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
 from keel.core.errors import InvalidInput, KeelError
 from keel.gateway.config import RoutePlan, Target
-from keel.gateway.upstream import RETRYABLE_ERRORS, RETRYABLE_STATUS, UpstreamPool, describe
+from keel.gateway.upstream import (
+    RETRYABLE_ERRORS,
+    RETRYABLE_STATUS,
+    STREAM_ERRORS,
+    UpstreamPool,
+    UpstreamResponse,
+    describe,
+)
 from keel.tracing.internal import InternalSpan, internal_row
 
 log = logging.getLogger("keel.gateway")
@@ -88,7 +94,7 @@ def _upstream_body(body: dict[str, Any], target: Target) -> bytes:
     return orjson.dumps(outgoing)
 
 
-async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> httpx.Response:
+async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamResponse:
     for target in plan.attempts(call.body.get("user")):
         for attempt in range(plan.retries + 1):
             call.target = target
@@ -149,7 +155,7 @@ async def open_stream(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[
     return 200, _relay(response, call, wants_usage)
 
 
-async def _relay(response: httpx.Response, call: Call, wants_usage: bool) -> AsyncIterator[bytes]:
+async def _relay(response: UpstreamResponse, call: Call, wants_usage: bool) -> AsyncIterator[bytes]:
     started = time.perf_counter()
     try:
         async for line in response.aiter_lines():
@@ -161,7 +167,7 @@ async def _relay(response: httpx.Response, call: Call, wants_usage: bool) -> Asy
                 if not payload.get("choices") and payload.get("usage") and not wants_usage:
                     continue  # usage chunk the gateway asked for on its own behalf
             yield (line + "\n").encode()
-    except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+    except (*STREAM_ERRORS, orjson.JSONDecodeError) as exc:
         call.error = f"upstream stream broke off: {describe(exc)}"
         error = {
             "error": {"message": call.error, "type": "api_error", "param": None, "code": "upstream_error"}
@@ -183,7 +189,7 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
-def _error_body(response: httpx.Response) -> bytes:
+def _error_body(response: UpstreamResponse) -> bytes:
     message = f"upstream answered HTTP {response.status_code} with a non-JSON body"
     return orjson.dumps(
         {"error": {"message": message, "type": "api_error", "param": None, "code": "upstream_error"}}

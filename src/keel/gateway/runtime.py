@@ -17,5 +17,8 @@ class Gateway:
     def stop(self) -> None:
         self.pool.stop()
 
+    async def aclose(self) -> None:
+        await self.pool.close()
+
     def view(self, project_id: str) -> ProjectGateway | None:
         return self.config.cached(project_id)

@@ -42,7 +42,10 @@ def create_app(
             if runtime.worker is not None:
                 await anyio.to_thread.run_sync(runtime.worker.stop, settings.shutdown_grace_seconds)
             for service in reversed(list(runtime.services.values())):
-                await anyio.to_thread.run_sync(service.stop)
+                if hasattr(service, "aclose"):  # services holding event-loop resources close on the loop
+                    await service.aclose()
+                else:
+                    await anyio.to_thread.run_sync(service.stop)
             runtime.engine.dispose()
 
     app = FastAPI(

@@ -14,7 +14,8 @@ from keel.projects.keys import KEY_SCHEME, hash_secret
 from keel.server.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async on purpose: FastAPI runs sync dependencies in a worker thread, a hop this lookup does not need."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

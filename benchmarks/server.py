@@ -33,14 +33,15 @@ def keel_server(**env_extra: str) -> Iterator[RunningServer]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory() as data_dir:
+    log_path = os.environ.get("KEEL_BENCH_SERVER_LOG", os.devnull)
+    with tempfile.TemporaryDirectory() as data_dir, open(log_path, "w") as log:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
         env.update(KEEL_DATA_DIR=data_dir, KEEL_PORT=str(port), KEEL_LOG_LEVEL="warning", **env_extra)
         process = subprocess.Popen(
             [sys.executable, "-m", "keel", "serve"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=open(os.environ.get("KEEL_BENCH_SERVER_LOG", os.devnull), "w"),
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}"
         try:

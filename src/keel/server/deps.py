@@ -15,7 +15,7 @@ from keel.server.runtime import Runtime
 
 
 async def get_runtime(request: Request) -> Runtime:
-    """Async on purpose: FastAPI runs sync dependencies in a worker thread, a hop this lookup does not need."""
+    """Async on purpose: FastAPI runs sync dependencies in a worker thread, a hop this does not need."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

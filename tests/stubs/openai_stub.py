@@ -85,7 +85,31 @@ async def chat(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
-app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+async def embeddings(request: Request) -> Response:
+    body = await request.json()
+    SEEN.append({"body": body, "authorization": request.headers.get("authorization")})
+    items = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    data = [
+        {"object": "embedding", "index": i, "embedding": [float(len(str(t))), 0.5, -0.5]}
+        for i, t in enumerate(items)
+    ]
+    tokens = sum(len(str(t).split()) for t in items)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "model": body["model"],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+
+
+app = Starlette(
+    routes=[
+        Route("/v1/chat/completions", chat, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
+    ]
+)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from keel.gateway.upstream import (
 from keel.tracing.internal import InternalSpan, internal_row
 
 log = logging.getLogger("keel.gateway")
+PATHS = {"chat": "/chat/completions", "embeddings": "/embeddings"}
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -43,6 +44,7 @@ class Call:
     project_id: str
     route: str
     body: dict[str, Any]
+    operation: str = "chat"
     started_ns: int = field(default_factory=time.time_ns)
     target: Target | None = None
     attempts: list[str] = field(default_factory=list)
@@ -101,7 +103,7 @@ async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -
             label = f"{target.upstream.provider}/{target.model}"
             try:
                 response = await pool.post(
-                    target.upstream, "/chat/completions", _upstream_body(call.body, target), stream
+                    target.upstream, PATHS[call.operation], _upstream_body(call.body, target), stream
                 )
             except RETRYABLE_ERRORS as exc:
                 call.attempts.append(f"{label}: {describe(exc)}")
@@ -117,6 +119,8 @@ async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -
 
 
 def _account(call: Call, payload: dict[str, Any]) -> None:
+    if not isinstance(payload, dict):
+        raise TypeError("not an object")
     call.response_model = payload.get("model") or call.response_model
     if payload.get("usage"):
         call.usage = payload["usage"]
@@ -134,14 +138,17 @@ async def complete(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int
     if response.status_code >= 400:
         call.error = f"upstream HTTP {response.status_code}"
         return response.status_code, content if _is_json(content) else _error_body(response)
+    kind = "a chat completion" if call.operation == "chat" else "an embeddings response"
     try:
-        _account(call, orjson.loads(content))
+        payload = orjson.loads(content)
+        if call.operation == "chat":
+            _account(call, payload)
+        else:
+            call.response_model, call.usage = payload.get("model"), payload.get("usage")
     except (orjson.JSONDecodeError, AttributeError, TypeError):
-        call.error = "upstream returned a body that is not a chat completion"
-        raise UpstreamFailed(
-            f"{call.target.upstream.provider if call.target else 'upstream'} returned "
-            "a body that is not a chat completion"
-        ) from None
+        call.error = f"upstream returned a body that is not {kind}"
+        provider = call.target.upstream.provider if call.target else "upstream"
+        raise UpstreamFailed(f"{provider} returned a body that is not {kind}") from None
     return 200, content
 
 
@@ -199,9 +206,9 @@ def _error_body(response: UpstreamResponse) -> bytes:
 def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
     target = call.target
     attributes: dict[str, Any] = {
-        "gen_ai.operation.name": "chat",
+        "gen_ai.operation.name": call.operation,
         "gen_ai.request.model": target.model if target else call.body.get("model"),
-        "gen_ai.input.messages": orjson.dumps(call.body.get("messages")).decode(),
+        "gen_ai.input.messages": orjson.dumps(call.body.get("messages", call.body.get("input"))).decode(),
         "keel.route": call.route,
         "keel.attempts": len(call.attempts) + (0 if call.error else 1),
     }
@@ -229,7 +236,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         attributes["user.id"] = call.body["user"]
     if call.attempts:
         attributes["keel.failed_attempts"] = list(call.attempts)
-    name = f"chat {call.route}"
+    name = f"{call.operation} {call.route}"
     span = InternalSpan(
         call.project_id,
         name,
@@ -240,3 +247,31 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         error=call.error,
     )
     return internal_row(span, max_bytes)
+
+
+def parse_embeddings_request(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise InvalidInput("`model` is required and must be a string", param="model")
+    given = body.get("input")
+    items = given if isinstance(given, list) else [given]
+    valid = (
+        bool(items)
+        and all(isinstance(i, str) and i for i in items)
+        or (bool(items) and all(isinstance(i, int) for i in items))
+        or (
+            bool(items)
+            and all(isinstance(i, list) and i and all(isinstance(t, int) for t in i) for i in items)
+        )
+    )
+    if not valid:
+        raise InvalidInput(
+            "`input` must be a non-empty string, an array of non-empty strings, or token arrays",
+            param="input",
+        )
+    return body

@@ -195,6 +195,20 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
     return StreamingResponse(relay(), status_code=status, media_type=media)
 
 
+@v1.post("/v1/embeddings")
+async def embeddings(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
+    principal.require(Role.member)
+    body = chat.parse_embeddings_request(await request.body())
+    gateway: Gateway = runtime.service("gateway")
+    plan = (await _view(runtime, principal.project_id)).plan(body["model"])
+    call = chat.Call(principal.project_id, plan.name, body, operation="embeddings")
+    try:
+        status, content = await chat.complete(gateway.pool, plan, call)
+    finally:
+        _record(runtime, call)
+    return Response(content, status, media_type="application/json")
+
+
 def _record(runtime: Any, call: chat.Call) -> None:
     try:
         runtime.service("tracing.writer").submit(

@@ -8,22 +8,16 @@ from sqlalchemy import inspect
 from keel.db import migrate
 from keel.db.engine import make_engine
 
+BASE = {"projects", "api_keys"}
+JOBS = BASE | {"jobs", "job_logs"}
+TRACES = JOBS | {"spans", "traces", "trace_retention"}
 TABLES_AT = {
-    "0001": {"projects", "api_keys"},
-    "0002": {"projects", "api_keys", "jobs", "job_logs"},
-    "0003": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention"},
-    "0004": {"projects", "api_keys", "jobs", "job_logs", "spans", "traces", "trace_retention", "providers"},
-    "0005": {
-        "projects",
-        "api_keys",
-        "jobs",
-        "job_logs",
-        "spans",
-        "traces",
-        "trace_retention",
-        "providers",
-        "gateway_routes",
-    },
+    "0001": BASE,
+    "0002": JOBS,
+    "0003": TRACES,
+    "0004": TRACES | {"providers"},
+    "0005": TRACES | {"providers", "gateway_routes"},
+    "0006": TRACES | {"providers", "gateway_routes", "gateway_prices"},
 }
 
 

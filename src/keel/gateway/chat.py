@@ -10,12 +10,15 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from keel.core.errors import InvalidInput, KeelError
+from keel.gateway import pricing
 from keel.gateway.config import RoutePlan, Target
+from keel.gateway.pricing import PriceRule
 from keel.gateway.upstream import (
     RETRYABLE_ERRORS,
     RETRYABLE_STATUS,
@@ -54,6 +57,17 @@ class Call:
     ttft_ms: float | None = None
     finish: list[str] = field(default_factory=list)
     error: str | None = None
+    cost_micros: int | None = None
+
+    def price(self, rules: dict[str, PriceRule]) -> None:
+        """Set the call's cost from its usage, when the project prices the model."""
+        if self.usage is None:
+            return
+        rule = pricing.find(
+            rules, self.response_model, self.target.model if self.target else None, self.route
+        )
+        if rule is not None:
+            self.cost_micros = pricing.cost_micros(rule, self.usage)
 
 
 def parse_request(raw: bytes) -> dict[str, Any]:
@@ -232,6 +246,8 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
             attributes["gen_ai.usage.cache_read.input_tokens"] = cached
     if call.ttft_ms is not None:
         attributes["keel.ttft_ms"] = call.ttft_ms
+    if call.cost_micros is not None:
+        attributes["keel.cost.usd"] = str(Decimal(call.cost_micros) / 1_000_000)
     if isinstance(call.body.get("user"), str):
         attributes["user.id"] = call.body["user"]
     if call.attempts:

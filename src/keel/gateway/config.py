@@ -15,6 +15,7 @@ from keel.core.errors import KeelError
 from keel.core.secrets import SecretBox
 from keel.db.engine import SessionFactory
 from keel.gateway import service
+from keel.gateway.pricing import PriceRule
 
 TTL = 2.0
 
@@ -71,6 +72,7 @@ class RoutePlan:
 class ProjectGateway:
     upstreams: dict[str, Upstream]
     routes: dict[str, RoutePlan]
+    prices: dict[str, PriceRule]
 
     def plan(self, model: str) -> RoutePlan:
         if model in self.routes:
@@ -131,7 +133,13 @@ class GatewayConfig:
                 )
                 for r in routes
             }
-        view = ProjectGateway(upstreams, {name: plan for name, plan in plans.items() if plan.targets})
+            prices = {
+                p.model: PriceRule(
+                    p.model, p.input_micros_per_mtok, p.output_micros_per_mtok, p.cached_input_micros_per_mtok
+                )
+                for p in service.project_prices(session, project_id)
+            }
+        view = ProjectGateway(upstreams, {name: plan for name, plan in plans.items() if plan.targets}, prices)
         with self._lock:
             self._cache[project_id] = (time.monotonic(), view)
         return view

@@ -7,7 +7,7 @@ set, never its value.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keel.core.clock import utcnow
@@ -44,4 +44,19 @@ class Route(Base):
     sticky: Mapped[str] = mapped_column(String(16), default="none")
     retries: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Price(Base):
+    """What a model costs, in integer micro-dollars per million tokens (so $0.15/M is 150000)."""
+
+    __tablename__ = "gateway_prices"
+    __table_args__ = (UniqueConstraint("project_id", "model", name="uq_gateway_prices_project_model"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(200))
+    input_micros_per_mtok: Mapped[int] = mapped_column(BigInteger)
+    output_micros_per_mtok: Mapped[int] = mapped_column(BigInteger)
+    cached_input_micros_per_mtok: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,10 +15,11 @@ def register_providers(register: Register) -> None:
 
 @hookimpl
 def register_routers(register: Register) -> None:
-    from keel.gateway.routes import route_router, router, v1
+    from keel.gateway.routes import price_router, route_router, router, v1
 
     register(router)
     register(route_router)
+    register(price_router)
     register(v1)
 
 

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Annotated, Any
 
 import anyio
@@ -12,9 +13,12 @@ from keel.core.auth import Role
 from keel.core.errors import KeelError
 from keel.gateway import chat, service
 from keel.gateway.config import ProjectGateway
-from keel.gateway.models import Provider, Route
+from keel.gateway.models import Price, Provider, Route
 from keel.gateway.runtime import Gateway
 from keel.gateway.schemas import (
+    PriceIn,
+    PriceList,
+    PriceOut,
     ProviderCreate,
     ProviderKindOut,
     ProviderList,
@@ -148,6 +152,44 @@ def delete_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: 
     return Response(status_code=204)
 
 
+price_router = APIRouter(prefix="/api/v1/prices", tags=["gateway"])
+
+
+def price_out(price: Price) -> PriceOut:
+    def usd(micros: int | None) -> Decimal | None:
+        return None if micros is None else Decimal(micros) / 1_000_000
+
+    return PriceOut(
+        model=price.model,
+        input_usd_per_mtok=usd(price.input_micros_per_mtok) or Decimal(0),
+        output_usd_per_mtok=usd(price.output_micros_per_mtok) or Decimal(0),
+        cached_input_usd_per_mtok=usd(price.cached_input_micros_per_mtok),
+        updated_at=price.updated_at,
+    )
+
+
+@price_router.put("/{model:path}")
+def set_price(
+    model: str, body: PriceIn, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> PriceOut:
+    """Set the price of a model (or of every model matching a `prefix*`)."""
+    saved = service.set_price(session, principal, model, body)
+    _invalidate(runtime, principal.project_id)
+    return price_out(saved)
+
+
+@price_router.get("")
+def list_prices(session: SessionDep, principal: PrincipalDep) -> PriceList:
+    return PriceList(items=[price_out(p) for p in service.list_prices(session, principal)])
+
+
+@price_router.delete("/{model:path}", status_code=204)
+def delete_price(model: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_price(session, principal, model)
+    _invalidate(runtime, principal.project_id)
+    return Response(status_code=204)
+
+
 async def _view(runtime: Any, project_id: str) -> ProjectGateway:
     gateway: Gateway = runtime.service("gateway")
     view = gateway.view(project_id)
@@ -170,18 +212,19 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
     principal.require(Role.member)
     body = chat.parse_request(await request.body())
     gateway: Gateway = runtime.service("gateway")
-    plan = (await _view(runtime, principal.project_id)).plan(body["model"])
+    view = await _view(runtime, principal.project_id)
+    plan = view.plan(body["model"])
     call = chat.Call(principal.project_id, plan.name, body)
     if not body.get("stream"):
         try:
             status, content = await chat.complete(gateway.pool, plan, call)
         finally:
-            _record(runtime, call)
+            _record(runtime, call, view)
         return Response(content, status, media_type="application/json")
     try:
         status, chunks = await chat.open_stream(gateway.pool, plan, call)
     except Exception:
-        _record(runtime, call)
+        _record(runtime, call, view)
         raise
 
     async def relay() -> AsyncIterator[bytes]:
@@ -189,7 +232,7 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
             async for chunk in chunks:
                 yield chunk
         finally:
-            _record(runtime, call)
+            _record(runtime, call, view)
 
     media = "text/event-stream" if status == 200 else "application/json"
     return StreamingResponse(relay(), status_code=status, media_type=media)
@@ -200,16 +243,18 @@ async def embeddings(request: Request, runtime: RuntimeDep, principal: FastPrinc
     principal.require(Role.member)
     body = chat.parse_embeddings_request(await request.body())
     gateway: Gateway = runtime.service("gateway")
-    plan = (await _view(runtime, principal.project_id)).plan(body["model"])
+    view = await _view(runtime, principal.project_id)
+    plan = view.plan(body["model"])
     call = chat.Call(principal.project_id, plan.name, body, operation="embeddings")
     try:
         status, content = await chat.complete(gateway.pool, plan, call)
     finally:
-        _record(runtime, call)
+        _record(runtime, call, view)
     return Response(content, status, media_type="application/json")
 
 
-def _record(runtime: Any, call: chat.Call) -> None:
+def _record(runtime: Any, call: chat.Call, view: ProjectGateway) -> None:
+    call.price(view.prices)
     try:
         runtime.service("tracing.writer").submit(
             [chat.trace_row(call, runtime.settings.trace_max_value_bytes)]

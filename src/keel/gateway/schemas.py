@@ -1,7 +1,8 @@
 """Provider request and response bodies. Secrets go in, never come out."""
 
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -95,3 +96,23 @@ class RouteOut(RouteCreate):
 class RouteList(BaseModel):
     items: list[RouteOut]
     next_cursor: str | None
+
+
+Usd = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=14, decimal_places=6)]
+
+
+class PriceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input_usd_per_mtok: Usd = Field(description="USD per million prompt tokens.")
+    output_usd_per_mtok: Usd = Field(description="USD per million completion (and reasoning) tokens.")
+    cached_input_usd_per_mtok: Usd | None = Field(default=None, description="USD per million cached tokens.")
+
+
+class PriceOut(PriceIn):
+    model: str
+    updated_at: datetime
+
+
+class PriceList(BaseModel):
+    items: list[PriceOut]

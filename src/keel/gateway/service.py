@@ -4,6 +4,7 @@ Credentials are encrypted before they reach the session and decrypted only by `p
 gateway's own upstream calls.
 """
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -16,9 +17,9 @@ from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.core.secrets import SecretBox
-from keel.gateway.models import Provider, Route
+from keel.gateway.models import Price, Provider, Route
 from keel.gateway.providers.base import ProviderKind
-from keel.gateway.schemas import ProviderCreate, ProviderUpdate, RouteCreate
+from keel.gateway.schemas import PriceIn, ProviderCreate, ProviderUpdate, RouteCreate
 from keel.plugins.registry import Registry
 
 
@@ -168,3 +169,51 @@ def project_config(session: Session, project_id: str) -> tuple[list[Provider], l
     providers = list(session.scalars(select(Provider).where(Provider.project_id == project_id)))
     routes = list(session.scalars(select(Route).where(Route.project_id == project_id)))
     return providers, routes
+
+
+def _micros(usd: Decimal | None) -> int | None:
+    return None if usd is None else int((usd * 1_000_000).to_integral_value())
+
+
+def set_price(session: Session, principal: Principal, model: str, data: PriceIn) -> Price:
+    """Create or replace a model's price. `model` may end in `*` to price every model with that prefix."""
+    principal.require(Role.admin)
+    if not model or len(model) > 200 or "*" in model[:-1]:
+        raise InvalidInput("model must be a model name, optionally ending in '*'", param="model")
+    price = session.scalar(
+        select(Price).where(Price.project_id == principal.project_id, Price.model == model)
+    )
+    if price is None:
+        price = Price(id=new_id("prc"), project_id=principal.project_id, model=model)
+        session.add(price)
+    price.input_micros_per_mtok = _micros(data.input_usd_per_mtok) or 0
+    price.output_micros_per_mtok = _micros(data.output_usd_per_mtok) or 0
+    price.cached_input_micros_per_mtok = _micros(data.cached_input_usd_per_mtok)
+    price.updated_at = utcnow()
+    session.commit()
+    return price
+
+
+def _price(session: Session, principal: Principal, model: str) -> Price | None:
+    return session.scalar(select(Price).where(Price.project_id == principal.project_id, Price.model == model))
+
+
+def list_prices(session: Session, principal: Principal) -> list[Price]:
+    return list(
+        session.scalars(select(Price).where(Price.project_id == principal.project_id).order_by(Price.model))
+    )
+
+
+def delete_price(session: Session, principal: Principal, model: str) -> None:
+    principal.require(Role.admin)
+    price = session.scalar(
+        select(Price).where(Price.project_id == principal.project_id, Price.model == model)
+    )
+    if price is None:
+        raise NotFound(f"no price for model {model!r}")
+    session.delete(price)
+    session.commit()
+
+
+def project_prices(session: Session, project_id: str) -> list[Price]:
+    return list(session.scalars(select(Price).where(Price.project_id == project_id)))

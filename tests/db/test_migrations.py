@@ -18,6 +18,7 @@ TABLES_AT = {
     "0004": TRACES | {"providers"},
     "0005": TRACES | {"providers", "gateway_routes"},
     "0006": TRACES | {"providers", "gateway_routes", "gateway_prices"},
+    "0007": TRACES | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"},
 }
 
 

@@ -69,10 +69,20 @@ class RoutePlan:
 
 
 @dataclass(frozen=True)
+class LimitRule:
+    scope: str
+    usd_micros_per_day: int | None
+    usd_micros_per_month: int | None
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+
+
+@dataclass(frozen=True)
 class ProjectGateway:
     upstreams: dict[str, Upstream]
     routes: dict[str, RoutePlan]
     prices: dict[str, PriceRule]
+    limits: dict[str, LimitRule]
 
     def plan(self, model: str) -> RoutePlan:
         if model in self.routes:
@@ -139,7 +149,19 @@ class GatewayConfig:
                 )
                 for p in service.project_prices(session, project_id)
             }
-        view = ProjectGateway(upstreams, {name: plan for name, plan in plans.items() if plan.targets}, prices)
+            limits = {
+                lim.scope: LimitRule(
+                    lim.scope,
+                    lim.usd_micros_per_day,
+                    lim.usd_micros_per_month,
+                    lim.requests_per_minute,
+                    lim.tokens_per_minute,
+                )
+                for lim in service.project_limits(session, project_id)
+            }
+        view = ProjectGateway(
+            upstreams, {name: plan for name, plan in plans.items() if plan.targets}, prices, limits
+        )
         with self._lock:
             self._cache[project_id] = (time.monotonic(), view)
         return view

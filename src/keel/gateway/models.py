@@ -60,3 +60,31 @@ class Price(Base):
     output_micros_per_mtok: Mapped[int] = mapped_column(BigInteger)
     cached_input_micros_per_mtok: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Limit(Base):
+    """Budgets (micro-dollars per UTC day/month) and rate limits for a whole project (`scope="project"`) or
+    for one API key (`scope=<key id>`)."""
+
+    __tablename__ = "gateway_limits"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    usd_micros_per_day: Mapped[int | None] = mapped_column(BigInteger)
+    usd_micros_per_month: Mapped[int | None] = mapped_column(BigInteger)
+    requests_per_minute: Mapped[int | None]
+    tokens_per_minute: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Spend(Base):
+    """Money reserved by calls in flight and spent by finished calls, per scope and period (`d:2026-11-23`,
+    `m:2026-11`). Reservations are conditional UPDATEs, so concurrent calls cannot overspend a budget."""
+
+    __tablename__ = "gateway_spend"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reserved_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    spent_micros: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -15,11 +15,13 @@ def register_providers(register: Register) -> None:
 
 @hookimpl
 def register_routers(register: Register) -> None:
-    from keel.gateway.routes import price_router, route_router, router, v1
+    from keel.gateway.config_routes import limit_router, price_router, route_router, router
+    from keel.gateway.routes import v1
 
     register(router)
     register(route_router)
     register(price_router)
+    register(limit_router)
     register(v1)
 
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from keel.gateway.config import GatewayConfig, ProjectGateway
+from keel.gateway.limits import RateWindows
 from keel.gateway.upstream import UpstreamPool
 
 
@@ -10,6 +11,8 @@ class Gateway:
     def __init__(self, runtime: Any) -> None:
         self.config = GatewayConfig(runtime.sessions, runtime.secrets)
         self.pool = UpstreamPool()
+        self.windows = RateWindows()
+        self.sessions = runtime.sessions
 
     def start(self) -> None:
         self.pool.start()

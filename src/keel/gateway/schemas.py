@@ -116,3 +116,22 @@ class PriceOut(PriceIn):
 
 class PriceList(BaseModel):
     items: list[PriceOut]
+
+
+class LimitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    usd_per_day: Usd | None = Field(default=None, description="Budget per UTC day; unset means none.")
+    usd_per_month: Usd | None = Field(default=None, description="Budget per UTC calendar month.")
+    requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    tokens_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
+
+
+class LimitOut(LimitIn):
+    scope: str
+    spent_today_usd: Decimal
+    spent_this_month_usd: Decimal
+
+
+class LimitList(BaseModel):
+    items: list[LimitOut]

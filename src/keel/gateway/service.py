@@ -7,7 +7,7 @@ gateway's own upstream calls.
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,10 +17,11 @@ from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.core.secrets import SecretBox
-from keel.gateway.models import Price, Provider, Route
+from keel.gateway.models import Limit, Price, Provider, Route, Spend
 from keel.gateway.providers.base import ProviderKind
-from keel.gateway.schemas import PriceIn, ProviderCreate, ProviderUpdate, RouteCreate
+from keel.gateway.schemas import LimitIn, PriceIn, ProviderCreate, ProviderUpdate, RouteCreate
 from keel.plugins.registry import Registry
+from keel.projects.models import ApiKey
 
 
 def check_base_url(url: str) -> str:
@@ -217,3 +218,101 @@ def delete_price(session: Session, principal: Principal, model: str) -> None:
 
 def project_prices(session: Session, project_id: str) -> list[Price]:
     return list(session.scalars(select(Price).where(Price.project_id == project_id)))
+
+
+def _check_scope(session: Session, principal: Principal, scope: str) -> None:
+    if scope == "project":
+        return
+    key = session.get(ApiKey, scope)
+    if key is None or key.project_id != principal.project_id:
+        raise NotFound(f"key {scope!r} not found in this project")
+
+
+def set_limit(session: Session, principal: Principal, scope: str, data: LimitIn) -> Limit:
+    principal.require(Role.admin)
+    _check_scope(session, principal, scope)
+    limit = session.get(Limit, (principal.project_id, scope)) or Limit(
+        project_id=principal.project_id, scope=scope
+    )
+    session.add(limit)
+    limit.usd_micros_per_day = _micros(data.usd_per_day)
+    limit.usd_micros_per_month = _micros(data.usd_per_month)
+    limit.requests_per_minute, limit.tokens_per_minute = data.requests_per_minute, data.tokens_per_minute
+    limit.updated_at = utcnow()
+    session.commit()
+    return limit
+
+
+def delete_limit(session: Session, principal: Principal, scope: str) -> None:
+    principal.require(Role.admin)
+    limit = session.get(Limit, (principal.project_id, scope))
+    if limit is None:
+        raise NotFound(f"no limits set for {scope!r}")
+    session.delete(limit)
+    session.commit()
+
+
+def project_limits(session: Session, project_id: str) -> list[Limit]:
+    return list(session.scalars(select(Limit).where(Limit.project_id == project_id)))
+
+
+def spent(session: Session, project_id: str, scope: str, period: str) -> int:
+    row = session.get(Spend, (project_id, scope, period))
+    return row.spent_micros if row else 0
+
+
+_NEW_SPEND = text(
+    "INSERT INTO gateway_spend (project_id, scope, period, reserved_micros, spent_micros)"
+    " VALUES (:p, :s, :d, 0, 0) ON CONFLICT DO NOTHING"
+)
+
+
+def _usd(micros: int) -> Decimal:
+    return Decimal(micros) / 1_000_000
+
+
+def reserve(session: Session, project_id: str, holds: list[tuple[str, str, int]], amount: int) -> str | None:
+    """Reserve `amount` micro-dollars against every (scope, period, limit) hold, all or nothing.
+
+    Returns None when reserved, or a description of the budget that would be exceeded. Each reservation is a
+    conditional UPDATE, so concurrent calls (threads or replicas) cannot overspend.
+    """
+    for scope, period, limit in holds:
+        session.execute(
+            text(
+                "INSERT INTO gateway_spend (project_id, scope, period, reserved_micros, spent_micros)"
+                " VALUES (:p, :s, :d, 0, 0) ON CONFLICT DO NOTHING"
+            ),
+            {"p": project_id, "s": scope, "d": period},
+        )
+        granted = session.execute(
+            update(Spend)
+            .where(
+                Spend.project_id == project_id,
+                Spend.scope == scope,
+                Spend.period == period,
+                Spend.spent_micros + Spend.reserved_micros < limit,
+                Spend.spent_micros + Spend.reserved_micros + amount <= limit,
+            )
+            .values(reserved_micros=Spend.reserved_micros + amount)
+        )
+        if not getattr(granted, "rowcount", 0):
+            session.rollback()
+            used = spent(session, project_id, scope, period)
+            return f"{scope} budget for {period[2:]} is ${_usd(limit)} and ${_usd(used)} is spent"
+    session.commit()
+    return None
+
+
+def settle(
+    session: Session, project_id: str, holds: list[tuple[str, str]], reserved: int, actual: int
+) -> None:
+    for scope, period in holds:
+        session.execute(
+            update(Spend)
+            .where(Spend.project_id == project_id, Spend.scope == scope, Spend.period == period)
+            .values(
+                reserved_micros=Spend.reserved_micros - reserved, spent_micros=Spend.spent_micros + actual
+            )
+        )
+    session.commit()

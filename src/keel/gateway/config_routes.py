@@ -1,0 +1,232 @@
+"""Gateway configuration API: `/api/v1/providers`, `/api/v1/routes`, `/api/v1/prices`, `/api/v1/limits`."""
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from keel.gateway import service
+from keel.gateway.models import Limit, Price, Provider, Route
+from keel.gateway.runtime import Gateway
+from keel.gateway.schemas import (
+    LimitIn,
+    LimitList,
+    LimitOut,
+    PriceIn,
+    PriceList,
+    PriceOut,
+    ProviderCreate,
+    ProviderKindOut,
+    ProviderList,
+    ProviderOut,
+    ProviderUpdate,
+    RouteCreate,
+    RouteList,
+    RouteOut,
+)
+from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
+
+log = logging.getLogger("keel.gateway")
+
+router = APIRouter(prefix="/api/v1/providers", tags=["gateway"])
+route_router = APIRouter(prefix="/api/v1/routes", tags=["gateway"])
+PageLimit = Annotated[int, Query(ge=1, le=200)]
+
+
+def out(provider: Provider) -> ProviderOut:
+    return ProviderOut(
+        id=provider.id,
+        name=provider.name,
+        kind=provider.kind,
+        base_url=provider.base_url,
+        has_api_key=provider.api_key_encrypted is not None,
+        options=provider.options,
+        created_at=provider.created_at,
+        updated_at=provider.updated_at,
+    )
+
+
+@router.get("/kinds")
+def list_kinds(runtime: RuntimeDep, principal: PrincipalDep) -> dict[str, list[ProviderKindOut]]:
+    kinds = runtime.plugins.provider_kinds.items()
+    return {
+        "items": [
+            ProviderKindOut(
+                name=k.name,
+                description=k.description,
+                default_base_url=k.default_base_url,
+                needs_api_key=k.needs_api_key,
+            )
+            for _, k in kinds
+        ]
+    }
+
+
+@router.post("", status_code=201)
+def create(
+    body: ProviderCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> ProviderOut:
+    return out(
+        service.create_provider(session, principal, body, runtime.plugins.provider_kinds, runtime.secrets)
+    )
+
+
+@router.get("")
+def list_all(
+    session: SessionDep, principal: PrincipalDep, cursor: str | None = None, limit: PageLimit = 50
+) -> ProviderList:
+    page = service.list_providers(session, principal, cursor, limit)
+    return ProviderList(items=[out(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{ref}")
+def get(ref: str, session: SessionDep, principal: PrincipalDep) -> ProviderOut:
+    return out(service.get_provider(session, principal, ref))
+
+
+@router.patch("/{ref}")
+def update(
+    ref: str, body: ProviderUpdate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> ProviderOut:
+    return out(
+        service.update_provider(
+            session, principal, ref, body, runtime.plugins.provider_kinds, runtime.secrets
+        )
+    )
+
+
+@router.delete("/{ref}", status_code=204)
+def delete(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_provider(session, principal, ref)
+    _invalidate(runtime, principal.project_id)
+    return Response(status_code=204)
+
+
+def _invalidate(runtime: Any, project_id: str) -> None:
+    gateway: Gateway = runtime.service("gateway")
+    gateway.config.invalidate(project_id)
+
+
+def route_out(route: Route) -> RouteOut:
+    return RouteOut(
+        id=route.id,
+        name=route.name,
+        targets=route.targets["items"],
+        fallbacks=route.fallbacks["items"],
+        sticky=route.sticky,
+        retries=route.retries,
+        created_at=route.created_at,
+        updated_at=route.updated_at,
+    )
+
+
+@route_router.post("")
+def save_route(
+    body: RouteCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> RouteOut:
+    """Create the route, or replace the one with the same name."""
+    saved = service.save_route(session, principal, body)
+    _invalidate(runtime, principal.project_id)
+    return route_out(saved)
+
+
+@route_router.get("")
+def list_routes(session: SessionDep, principal: PrincipalDep) -> RouteList:
+    return RouteList(items=[route_out(r) for r in service.list_routes(session, principal)], next_cursor=None)
+
+
+@route_router.get("/{ref}")
+def get_route(ref: str, session: SessionDep, principal: PrincipalDep) -> RouteOut:
+    return route_out(service.get_route(session, principal, ref))
+
+
+@route_router.delete("/{ref}", status_code=204)
+def delete_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_route(session, principal, ref)
+    _invalidate(runtime, principal.project_id)
+    return Response(status_code=204)
+
+
+price_router = APIRouter(prefix="/api/v1/prices", tags=["gateway"])
+
+
+def price_out(price: Price) -> PriceOut:
+    def usd(micros: int | None) -> Decimal | None:
+        return None if micros is None else Decimal(micros) / 1_000_000
+
+    return PriceOut(
+        model=price.model,
+        input_usd_per_mtok=usd(price.input_micros_per_mtok) or Decimal(0),
+        output_usd_per_mtok=usd(price.output_micros_per_mtok) or Decimal(0),
+        cached_input_usd_per_mtok=usd(price.cached_input_micros_per_mtok),
+        updated_at=price.updated_at,
+    )
+
+
+@price_router.put("/{model:path}")
+def set_price(
+    model: str, body: PriceIn, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> PriceOut:
+    """Set the price of a model (or of every model matching a `prefix*`)."""
+    saved = service.set_price(session, principal, model, body)
+    _invalidate(runtime, principal.project_id)
+    return price_out(saved)
+
+
+@price_router.get("")
+def list_prices(session: SessionDep, principal: PrincipalDep) -> PriceList:
+    return PriceList(items=[price_out(p) for p in service.list_prices(session, principal)])
+
+
+@price_router.delete("/{model:path}", status_code=204)
+def delete_price(model: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_price(session, principal, model)
+    _invalidate(runtime, principal.project_id)
+    return Response(status_code=204)
+
+
+limit_router = APIRouter(prefix="/api/v1/limits", tags=["gateway"])
+
+
+def limit_out(session: Any, limit: Limit) -> LimitOut:
+    now = datetime.now(UTC)
+    spent_day = service.spent(session, limit.project_id, limit.scope, f"d:{now:%Y-%m-%d}")
+    spent_month = service.spent(session, limit.project_id, limit.scope, f"m:{now:%Y-%m}")
+
+    def usd(micros: int | None) -> Decimal | None:
+        return None if micros is None else Decimal(micros) / 1_000_000
+
+    return LimitOut(
+        scope=limit.scope,
+        usd_per_day=usd(limit.usd_micros_per_day),
+        usd_per_month=usd(limit.usd_micros_per_month),
+        requests_per_minute=limit.requests_per_minute,
+        tokens_per_minute=limit.tokens_per_minute,
+        spent_today_usd=usd(spent_day) or Decimal(0),
+        spent_this_month_usd=usd(spent_month) or Decimal(0),
+    )
+
+
+@limit_router.put("/{scope}")
+def set_limit(
+    scope: str, body: LimitIn, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> LimitOut:
+    """Budgets and rate limits for the whole project (`scope` = `project`) or one key (`scope` = key id)."""
+    saved = service.set_limit(session, principal, scope, body)
+    _invalidate(runtime, principal.project_id)
+    return limit_out(session, saved)
+
+
+@limit_router.get("")
+def list_limits(session: SessionDep, principal: PrincipalDep) -> LimitList:
+    rows = service.project_limits(session, principal.project_id)
+    return LimitList(items=[limit_out(session, row) for row in rows])
+
+
+@limit_router.delete("/{scope}", status_code=204)
+def delete_limit(scope: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_limit(session, principal, scope)
+    _invalidate(runtime, principal.project_id)
+    return Response(status_code=204)

@@ -59,3 +59,42 @@ def remove(ref: str) -> None:
     with api() as client:
         client.request("DELETE", f"/api/v1/providers/{ref}")
     console.print(f"removed {ref}", highlight=False)
+
+
+def apply_command(
+    file: Annotated[str, Opt("-f", "--file", help="YAML file with providers, routes, prices, limits")],
+    dry_run: Annotated[bool, Opt("--dry-run", help="Show what would change; write nothing")] = False,
+) -> None:
+    """Make the server's configuration match a YAML file (idempotent)."""
+    from pathlib import Path
+
+    import yaml
+
+    from keel.gateway.apply import ApplyError, apply, plan
+
+    try:
+        config = yaml.safe_load(Path(file).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        console.print(f"[red]error:[/] cannot read {file}: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if not isinstance(config, dict):
+        console.print(f"[red]error:[/] {file} must hold a mapping of sections", highlight=False)
+        raise typer.Exit(2)
+    with api() as client:
+        try:
+            changes = plan(client, config)
+        except ApplyError as exc:
+            console.print(f"[red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        colours = {"+": "green", "~": "yellow", "=": "dim"}
+        for change in changes:
+            detail = f" ({', '.join(change.fields)})" if change.action == "~" else ""
+            console.print(
+                f"[{colours[change.action]}]{change.action} {change.section}/{change.name}{detail}[/]",
+                highlight=False,
+            )
+        if dry_run:
+            console.print("dry run: nothing written", highlight=False)
+            return
+        written = apply(changes)
+    console.print(f"applied {written} change(s)", highlight=False)

@@ -34,6 +34,7 @@ def register_services(register: Register) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from keel.gateway.cli import app
+    from keel.gateway.cli import app, apply_command
 
     cli.add_typer(app, name="providers", help="Configure model providers (credentials stored encrypted).")
+    cli.command("apply")(apply_command)

@@ -1,0 +1,84 @@
+"""`keel apply -f keel.yaml` against a real server: dry run, apply, re-apply, and refusals."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Server, clean_env, keel
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = """
+providers:
+  - name: vllm
+    kind: openai
+    base_url: http://127.0.0.1:8000/v1
+    options: {timeout_s: 30}
+  - name: openai-main
+    kind: openai
+    api_key_env: TEST_OPENAI_KEY
+routes:
+  - name: smart
+    targets: [{provider: openai-main, model: gpt-4o, weight: 9}, {provider: vllm, model: my-lora, weight: 1}]
+    fallbacks: [{provider: vllm, model: llama-3.1-8b}]
+    sticky: user
+prices:
+  "gpt-4o*": {input_usd_per_mtok: 2.5, output_usd_per_mtok: 10}
+limits:
+  project: {usd_per_day: 20, requests_per_minute: 600}
+"""
+
+
+def test_apply_is_a_diff_then_a_write_then_a_no_op(server: Server, tmp_path: Path) -> None:
+    key = (server.data_dir / "admin.key").read_text().strip()
+    env = clean_env(KEEL_URL=server.url, KEEL_API_KEY=key, TEST_OPENAI_KEY="sk-test-123", COLUMNS="200")
+    path = tmp_path / "keel.yaml"
+    path.write_text(CONFIG)
+    dry = keel("apply", "-f", str(path), "--dry-run", env=env)
+    assert "+ providers/vllm" in dry.stdout
+    assert "+ routes/smart" in dry.stdout
+    assert "+ prices/gpt-4o*" in dry.stdout
+    assert "+ limits/project" in dry.stdout
+    assert "dry run: nothing written" in dry.stdout
+    assert "vllm" not in keel("providers", "list", "--json", env=env).stdout
+    first = keel("apply", "-f", str(path), env=env)
+    assert "applied 5 change(s)" in first.stdout
+    again = keel("apply", "-f", str(path), env=env)
+    assert "= routes/smart" in again.stdout
+    assert "= prices/gpt-4o*" in again.stdout
+    assert "= providers/vllm" in again.stdout
+    assert "= limits/project" in again.stdout
+    assert "~ providers/openai-main (api_key (set from environment))" in again.stdout
+    assert "applied 1 change(s)" in again.stdout
+    path.write_text(CONFIG.replace("weight: 9", "weight: 8"))
+    changed = keel("apply", "-f", str(path), "--dry-run", env=env)
+    assert "~ routes/smart (targets)" in changed.stdout
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("providers:\n  - {name: p, kind: openai, api_key: sk-literal}\n", "keys do not belong in files"),
+        (
+            "providers:\n  - {name: p, kind: openai, api_key_env: NOT_SET_ANYWHERE}\n",
+            "NOT_SET_ANYWHERE is empty",
+        ),
+        ("promts: {}\n", "unknown section(s) promts"),
+        ("- just a list\n", "must hold a mapping"),
+        ("routes: [\n", "cannot read"),
+    ],
+)
+def test_apply_refuses_bad_files(server: Server, tmp_path: Path, config: str, message: str) -> None:
+    key = (server.data_dir / "admin.key").read_text().strip()
+    path = tmp_path / "keel.yaml"
+    path.write_text(config)
+    result = keel(
+        "apply",
+        "-f",
+        str(path),
+        env=clean_env(KEEL_URL=server.url, KEEL_API_KEY=key, COLUMNS="200"),
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

@@ -19,6 +19,7 @@ TABLES_AT = {
     "0005": TRACES | {"providers", "gateway_routes"},
     "0006": TRACES | {"providers", "gateway_routes", "gateway_prices"},
     "0007": TRACES | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"},
+    "0008": TRACES | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"},
 }
 
 

@@ -58,9 +58,13 @@ class Call:
     finish: list[str] = field(default_factory=list)
     error: str | None = None
     cost_micros: int | None = None
+    cache_hit: bool = False
 
     def price(self, rules: dict[str, PriceRule]) -> None:
-        """Set the call's cost from its usage, when the project prices the model."""
+        """Set the call's cost from its usage, when the project prices the model (a cache hit costs 0)."""
+        if self.cache_hit:
+            self.cost_micros = 0
+            return
         if self.usage is None:
             return
         rule = pricing.find(
@@ -248,6 +252,8 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         attributes["keel.ttft_ms"] = call.ttft_ms
     if call.cost_micros is not None:
         attributes["keel.cost.usd"] = str(Decimal(call.cost_micros) / 1_000_000)
+    if call.cache_hit:
+        attributes["keel.cache_hit"] = True
     if isinstance(call.body.get("user"), str):
         attributes["user.id"] = call.body["user"]
     if call.attempts:
@@ -291,3 +297,10 @@ def parse_embeddings_request(raw: bytes) -> dict[str, Any]:
             param="input",
         )
     return body
+
+
+def account_cached(call: Call, content: bytes) -> None:
+    """A cache hit: keep the output and model for the trace, but no tokens were spent."""
+    payload = orjson.loads(content)
+    _account(call, payload)
+    call.usage = None

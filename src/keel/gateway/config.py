@@ -51,6 +51,7 @@ class RoutePlan:
     fallbacks: tuple[Target, ...]
     sticky: str
     retries: int
+    cache_ttl_s: int | None = None
 
     def attempts(self, user: str | None) -> list[Target]:
         """The chosen target first (weighted, or pinned by user when sticky), then the fallbacks in order."""
@@ -139,7 +140,12 @@ class GatewayConfig:
 
             plans = {
                 r.name: RoutePlan(
-                    r.name, targets(r.targets["items"]), targets(r.fallbacks["items"]), r.sticky, r.retries
+                    r.name,
+                    targets(r.targets["items"]),
+                    targets(r.fallbacks["items"]),
+                    r.sticky,
+                    r.retries,
+                    r.cache_ttl_s,
                 )
                 for r in routes
             }

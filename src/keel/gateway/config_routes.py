@@ -117,6 +117,7 @@ def route_out(route: Route) -> RouteOut:
         fallbacks=route.fallbacks["items"],
         sticky=route.sticky,
         retries=route.retries,
+        cache_ttl_s=route.cache_ttl_s,
         created_at=route.created_at,
         updated_at=route.updated_at,
     )

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from keel.core.auth import Role
 from keel.core.errors import KeelError
 from keel.gateway import chat, limits
+from keel.gateway.cache import cache_key
 from keel.gateway.config import ProjectGateway
 from keel.gateway.runtime import Gateway
 from keel.server.deps import FastPrincipalDep, RuntimeDep
@@ -47,11 +48,21 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
     guard = await limits.admit(gateway.sessions, gateway.windows, view, principal, plan, body)
     call = chat.Call(principal.project_id, plan.name, body)
     if not body.get("stream"):
+        key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
+        cached = gateway.cache.get(key) if key else None
         try:
-            status, content = await chat.complete(gateway.pool, plan, call)
+            if cached is not None:
+                call.cache_hit = True
+                status, content = 200, cached
+                chat.account_cached(call, cached)
+            else:
+                status, content = await chat.complete(gateway.pool, plan, call)
+                if key and status == 200 and plan.cache_ttl_s:
+                    gateway.cache.put(key, content, plan.cache_ttl_s)
         finally:
             await _finish(runtime, gateway, call, view, guard)
-        return Response(content, status, media_type="application/json")
+        headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
+        return Response(content, status, headers=headers, media_type="application/json")
     try:
         status, chunks = await chat.open_stream(gateway.pool, plan, call)
     except Exception:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from keel.gateway.cache import ResponseCache
 from keel.gateway.config import GatewayConfig, ProjectGateway
 from keel.gateway.limits import RateWindows
 from keel.gateway.upstream import UpstreamPool
@@ -12,6 +13,7 @@ class Gateway:
         self.config = GatewayConfig(runtime.sessions, runtime.secrets)
         self.pool = UpstreamPool()
         self.windows = RateWindows()
+        self.cache = ResponseCache()
         self.sessions = runtime.sessions
 
     def start(self) -> None:

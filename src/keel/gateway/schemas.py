@@ -85,6 +85,12 @@ class RouteCreate(BaseModel):
         default="none", description="Keep one user or session on one target (by the request's `user`)."
     )
     retries: int = Field(default=1, ge=0, le=5, description="Extra attempts per target on retryable errors.")
+    cache_ttl_s: int | None = Field(
+        default=None,
+        ge=1,
+        le=30 * 86400,
+        description="Serve identical non-streaming requests from an exact-match cache for this long.",
+    )
 
 
 class RouteOut(RouteCreate):

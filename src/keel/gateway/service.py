@@ -142,6 +142,7 @@ def save_route(session: Session, principal: Principal, data: RouteCreate) -> Rou
     route.targets = {"items": [t.model_dump() for t in data.targets]}
     route.fallbacks = {"items": [t.model_dump() for t in data.fallbacks]}
     route.sticky, route.retries, route.updated_at = data.sticky, data.retries, utcnow()
+    route.cache_ttl_s = data.cache_ttl_s
     session.commit()
     return route
 

@@ -115,7 +115,14 @@ app = Starlette(
 @contextmanager
 def openai_stub() -> Iterator[str]:
     """Serve the stub on a free port; yields its base URL (ending in /v1)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    with serve(app) as base:
+        yield base + "/v1"
+
+
+@contextmanager
+def serve(asgi: Any) -> Iterator[str]:
+    """Serve an ASGI app on a free port in a thread; yields http://127.0.0.1:PORT."""
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -123,7 +130,7 @@ def openai_stub() -> Iterator[str]:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(5)

@@ -19,6 +19,7 @@ from keel.core.errors import InvalidInput, KeelError
 from keel.gateway import pricing
 from keel.gateway.config import RoutePlan, Target
 from keel.gateway.pricing import PriceRule
+from keel.gateway.providers.base import StreamTranslator
 from keel.gateway.upstream import (
     RETRYABLE_ERRORS,
     RETRYABLE_STATUS,
@@ -30,7 +31,6 @@ from keel.gateway.upstream import (
 from keel.tracing.internal import InternalSpan, internal_row
 
 log = logging.getLogger("keel.gateway")
-PATHS = {"chat": "/chat/completions", "embeddings": "/embeddings"}
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -107,13 +107,6 @@ def parse_request(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _upstream_body(body: dict[str, Any], target: Target) -> bytes:
-    outgoing = {**body, "model": target.model}
-    if body.get("stream"):
-        outgoing["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-    return orjson.dumps(outgoing)
-
-
 async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamResponse:
     for target in plan.attempts(call.body.get("user")):
         for attempt in range(plan.retries + 1):
@@ -121,7 +114,10 @@ async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -
             label = f"{target.upstream.provider}/{target.model}"
             try:
                 response = await pool.post(
-                    target.upstream, PATHS[call.operation], _upstream_body(call.body, target), stream
+                    target.upstream,
+                    target.upstream.adapter.path(call.operation),
+                    target.upstream.adapter.encode(call.body, target.model, call.operation),
+                    stream,
                 )
             except RETRYABLE_ERRORS as exc:
                 call.attempts.append(f"{label}: {describe(exc)}")
@@ -152,18 +148,21 @@ def _account(call: Call, payload: dict[str, Any]) -> None:
 
 async def complete(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int, bytes]:
     response = await _send(pool, plan, call, stream=False)
+    adapter = call.target.upstream.adapter if call.target else None
     content = response.content
     if response.status_code >= 400:
         call.error = f"upstream HTTP {response.status_code}"
-        return response.status_code, content if _is_json(content) else _error_body(response)
+        return response.status_code, _as_openai_error(content, response)
     kind = "a chat completion" if call.operation == "chat" else "an embeddings response"
     try:
+        if adapter is not None and not adapter.passthrough:
+            content = adapter.decode(content, call.operation)
         payload = orjson.loads(content)
         if call.operation == "chat":
             _account(call, payload)
         else:
             call.response_model, call.usage = payload.get("model"), payload.get("usage")
-    except (orjson.JSONDecodeError, AttributeError, TypeError):
+    except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
         call.error = f"upstream returned a body that is not {kind}"
         provider = call.target.upstream.provider if call.target else "upstream"
         raise UpstreamFailed(f"{provider} returned a body that is not {kind}") from None
@@ -175,24 +174,28 @@ async def open_stream(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[
     if response.status_code >= 400:
         body = await response.aread()
         call.error = f"upstream HTTP {response.status_code}"
-        return response.status_code, _once(body if _is_json(body) else _error_body(response))
+        return response.status_code, _once(_as_openai_error(body, response))
     wants_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
-    return 200, _relay(response, call, wants_usage)
+    translator = call.target.upstream.adapter.stream() if call.target else StreamTranslator()
+    return 200, _relay(response, call, wants_usage, translator)
 
 
-async def _relay(response: UpstreamResponse, call: Call, wants_usage: bool) -> AsyncIterator[bytes]:
+async def _relay(
+    response: UpstreamResponse, call: Call, wants_usage: bool, translator: StreamTranslator
+) -> AsyncIterator[bytes]:
     started = time.perf_counter()
     try:
-        async for line in response.aiter_lines():
-            if line.startswith("data:") and (data := line[5:].strip()) and data != "[DONE]":
-                payload = orjson.loads(data)
-                if call.ttft_ms is None and payload.get("choices"):
-                    call.ttft_ms = (time.perf_counter() - started) * 1000
-                _account(call, payload)
-                if not payload.get("choices") and payload.get("usage") and not wants_usage:
-                    continue  # usage chunk the gateway asked for on its own behalf
-            yield (line + "\n").encode()
-    except (*STREAM_ERRORS, orjson.JSONDecodeError) as exc:
+        async for upstream_line in response.aiter_lines():
+            for line in translator.feed(upstream_line):
+                if line.startswith("data:") and (data := line[5:].strip()) and data != "[DONE]":
+                    payload = orjson.loads(data)
+                    if call.ttft_ms is None and payload.get("choices"):
+                        call.ttft_ms = (time.perf_counter() - started) * 1000
+                    _account(call, payload)
+                    if not payload.get("choices") and payload.get("usage") and not wants_usage:
+                        continue  # usage chunk the gateway asked for on its own behalf
+                yield (line.rstrip("\n") + "\n" + ("\n" if line.endswith("\n") else "")).encode()
+    except (*STREAM_ERRORS, orjson.JSONDecodeError, ValueError) as exc:
         call.error = f"upstream stream broke off: {describe(exc)}"
         error = {
             "error": {"message": call.error, "type": "api_error", "param": None, "code": "upstream_error"}
@@ -206,12 +209,27 @@ async def _once(body: bytes) -> AsyncIterator[bytes]:
     yield body
 
 
-def _is_json(body: bytes) -> bool:
+def _as_openai_error(body: bytes, response: UpstreamResponse) -> bytes:
+    """Upstream error bodies in OpenAI's shape (Anthropic's `{"type": "error", ...}` included)."""
     try:
-        orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return False
-    return True
+        return _error_body(response)
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict) and "message" in error:
+        if "param" in error and "code" in error:
+            return body
+        return orjson.dumps(
+            {
+                "error": {
+                    "message": error["message"],
+                    "type": error.get("type", "api_error"),
+                    "param": error.get("param"),
+                    "code": error.get("code"),
+                }
+            }
+        )
+    return _error_body(response)
 
 
 def _error_body(response: UpstreamResponse) -> bytes:

@@ -9,13 +9,15 @@ import hashlib
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keel.core.errors import KeelError
 from keel.core.secrets import SecretBox
 from keel.db.engine import SessionFactory
 from keel.gateway import service
 from keel.gateway.pricing import PriceRule
+from keel.gateway.providers.base import Adapter, ProviderKind
+from keel.plugins.registry import Registry
 
 TTL = 2.0
 
@@ -34,6 +36,7 @@ class Upstream:
     api_key: str | None
     timeout_s: float
     headers: tuple[tuple[str, str], ...]
+    adapter: Adapter = field(default_factory=Adapter, compare=False)
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,10 @@ class ProjectGateway:
 
 
 class GatewayConfig:
-    def __init__(self, sessions: SessionFactory, box: SecretBox) -> None:
+    def __init__(self, sessions: SessionFactory, box: SecretBox, kinds: Registry[ProviderKind]) -> None:
         self._sessions = sessions
         self._box = box
+        self._kinds = kinds
         self._cache: dict[str, tuple[float, ProjectGateway]] = {}
         self._lock = threading.Lock()
 
@@ -122,6 +126,7 @@ class GatewayConfig:
                     service.provider_secret(p, self._box),
                     float(p.options.get("timeout_s", 60)),
                     tuple(sorted(p.options.get("headers", {}).items())),
+                    self._kinds.get(p.kind).adapter if p.kind in self._kinds else Adapter(),
                 )
                 for p in providers
             }

@@ -10,7 +10,7 @@ from keel.gateway.upstream import UpstreamPool
 
 class Gateway:
     def __init__(self, runtime: Any) -> None:
-        self.config = GatewayConfig(runtime.sessions, runtime.secrets)
+        self.config = GatewayConfig(runtime.sessions, runtime.secrets, runtime.plugins.provider_kinds)
         self.pool = UpstreamPool()
         self.windows = RateWindows()
         self.cache = ResponseCache()

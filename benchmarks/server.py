@@ -36,7 +36,13 @@ def keel_server(**env_extra: str) -> Iterator[RunningServer]:
     log_path = os.environ.get("KEEL_BENCH_SERVER_LOG", os.devnull)
     with tempfile.TemporaryDirectory() as data_dir, open(log_path, "w") as log:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-        env.update(KEEL_DATA_DIR=data_dir, KEEL_PORT=str(port), KEEL_LOG_LEVEL="warning", **env_extra)
+        env.update(
+            KEEL_DATA_DIR=data_dir,
+            KEEL_PORT=str(port),
+            KEEL_LOG_LEVEL="warning",
+            KEEL_LOCAL_PRELOAD="false",
+            **env_extra,
+        )
         process = subprocess.Popen(
             [sys.executable, "-m", "keel", "serve"],
             env=env,

@@ -60,6 +60,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         job_poll_seconds=0.05,
         job_heartbeat_seconds=0.2,
         shutdown_grace_seconds=2,
+        local_preload=False,
     )
 
 

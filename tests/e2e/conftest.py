@@ -56,7 +56,9 @@ class Server:
 
 def start_server(data_dir: Path, **env_extra: str) -> Server:
     port = free_port()
-    env = clean_env(KEEL_DATA_DIR=str(data_dir), KEEL_PORT=str(port), **env_extra)
+    env = clean_env(
+        KEEL_DATA_DIR=str(data_dir), KEEL_PORT=str(port), **{"KEEL_LOCAL_PRELOAD": "false", **env_extra}
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "keel", "serve"],
         env=env,

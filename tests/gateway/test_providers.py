@@ -51,7 +51,7 @@ def test_defaults_update_and_remove_key(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"kind": "nope"}, "unknown provider kind 'nope'; registered: anthropic, openai"),
+        ({"kind": "nope"}, "unknown provider kind 'nope'; registered: anthropic, local, openai"),
         ({"base_url": "ftp://x"}, "must be an http(s) URL"),
         ({"base_url": "https://user:pw@host/v1"}, "must not carry credentials"),
         ({"kind": "anthropic", "api_key": None}, "needs an api_key"),
@@ -92,7 +92,7 @@ def test_members_cannot_configure_providers(client: TestClient) -> None:
     response = client.post("/api/v1/providers", json={"name": "x", "kind": "openai"}, headers=member)
     assert response.status_code == 403
     kinds = client.get("/api/v1/providers/kinds", headers=member).json()["items"]
-    assert {k["name"] for k in kinds} == {"openai", "anthropic"}
+    assert {k["name"] for k in kinds} == {"openai", "anthropic", "local"}
 
 
 def test_secret_key_file_and_wrong_key(tmp_path: Path) -> None:

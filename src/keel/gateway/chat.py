@@ -25,7 +25,7 @@ from keel.gateway.upstream import (
     RETRYABLE_STATUS,
     STREAM_ERRORS,
     UpstreamPool,
-    UpstreamResponse,
+    UpstreamReply,
     describe,
 )
 from keel.tracing.internal import InternalSpan, internal_row
@@ -107,7 +107,7 @@ def parse_request(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamResponse:
+async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamReply:
     for target in plan.attempts(call.body.get("user")):
         for attempt in range(plan.retries + 1):
             call.target = target
@@ -181,7 +181,7 @@ async def open_stream(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[
 
 
 async def _relay(
-    response: UpstreamResponse, call: Call, wants_usage: bool, translator: StreamTranslator
+    response: UpstreamReply, call: Call, wants_usage: bool, translator: StreamTranslator
 ) -> AsyncIterator[bytes]:
     started = time.perf_counter()
     try:
@@ -209,7 +209,7 @@ async def _once(body: bytes) -> AsyncIterator[bytes]:
     yield body
 
 
-def _as_openai_error(body: bytes, response: UpstreamResponse) -> bytes:
+def _as_openai_error(body: bytes, response: UpstreamReply) -> bytes:
     """Upstream error bodies in OpenAI's shape (Anthropic's `{"type": "error", ...}` included)."""
     try:
         parsed = orjson.loads(body)
@@ -232,7 +232,7 @@ def _as_openai_error(body: bytes, response: UpstreamResponse) -> bytes:
     return _error_body(response)
 
 
-def _error_body(response: UpstreamResponse) -> bytes:
+def _error_body(response: UpstreamReply) -> bytes:
     message = f"upstream answered HTTP {response.status_code} with a non-JSON body"
     return orjson.dumps(
         {"error": {"message": message, "type": "api_error", "param": None, "code": "upstream_error"}}

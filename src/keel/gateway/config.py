@@ -9,6 +9,7 @@ import hashlib
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keel.core.errors import KeelError
@@ -104,10 +105,17 @@ class ProjectGateway:
 
 
 class GatewayConfig:
-    def __init__(self, sessions: SessionFactory, box: SecretBox, kinds: Registry[ProviderKind]) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        box: SecretBox,
+        kinds: Registry[ProviderKind],
+        local: Callable[[], Adapter | None] = lambda: None,
+    ) -> None:
         self._sessions = sessions
         self._box = box
         self._kinds = kinds
+        self._local = local
         self._cache: dict[str, tuple[float, ProjectGateway]] = {}
         self._lock = threading.Lock()
 
@@ -130,6 +138,10 @@ class GatewayConfig:
                 )
                 for p in providers
             }
+
+            local = self._local()
+            if local is not None and "local" not in upstreams:
+                upstreams["local"] = Upstream("local", "local", "", None, 600.0, (), local)
 
             def targets(items: list[dict[str, object]]) -> tuple[Target, ...]:
                 return tuple(

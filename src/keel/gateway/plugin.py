@@ -7,9 +7,9 @@ from keel.plugins.hookspecs import Register, hookimpl
 
 @hookimpl
 def register_providers(register: Register) -> None:
-    from keel.gateway.providers import anthropic, openai_compatible
+    from keel.gateway.providers import anthropic, local, openai_compatible
 
-    for module in (openai_compatible, anthropic):
+    for module in (openai_compatible, anthropic, local):
         register(module.KIND.name, module.KIND)
 
 
@@ -28,8 +28,10 @@ def register_routers(register: Register) -> None:
 @hookimpl
 def register_services(register: Register) -> None:
     from keel.gateway.runtime import Gateway
+    from keel.local.runtime import LocalModels
 
     register("gateway", Gateway)
+    register("local", LocalModels)
 
 
 @hookimpl

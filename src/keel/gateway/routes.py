@@ -13,6 +13,7 @@ from keel.core.errors import KeelError
 from keel.gateway import chat, limits
 from keel.gateway.cache import cache_key
 from keel.gateway.config import ProjectGateway
+from keel.gateway.providers.local import MODELS as LOCAL_MODELS
 from keel.gateway.runtime import Gateway
 from keel.server.deps import FastPrincipalDep, RuntimeDep
 
@@ -30,11 +31,13 @@ async def _view(runtime: Any, project_id: str) -> ProjectGateway:
 @v1.get("/v1/models")
 async def list_models(runtime: RuntimeDep, principal: FastPrincipalDep) -> dict[str, Any]:
     view = await _view(runtime, principal.project_id)
+    names = sorted(view.routes)
+    local = view.upstreams.get("local")
+    if local is not None and getattr(local.adapter, "transport", None) is not None:
+        names += [f"local/{model}" for model in LOCAL_MODELS]
     return {
         "object": "list",
-        "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "keel"} for name in sorted(view.routes)
-        ],
+        "data": [{"id": name, "object": "model", "created": 0, "owned_by": "keel"} for name in names],
     }
 
 

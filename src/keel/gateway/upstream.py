@@ -7,7 +7,7 @@ connection's socket on each request, which cost more CPU than the rest of the ga
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -16,6 +16,19 @@ from keel.gateway.config import Upstream
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})  # 529: Anthropic overloaded
 RETRYABLE_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 STREAM_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
+
+
+class UpstreamReply(Protocol):
+    """What the gateway needs from an upstream answer, whether over HTTP or in-process."""
+
+    status_code: int
+    content: bytes
+
+    async def aread(self) -> bytes: ...
+
+    def aiter_lines(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class UpstreamResponse:
@@ -67,7 +80,14 @@ class UpstreamPool:
             await session.close()
         self._sessions.clear()
 
-    async def post(self, upstream: Upstream, path: str, body: bytes, stream: bool) -> UpstreamResponse:
+    async def post(self, upstream: Upstream, path: str, body: bytes, stream: bool) -> UpstreamReply:
+        transport = getattr(upstream.adapter, "transport", None)
+        if transport is not None:  # in-process providers (the bundled local models)
+            reply: UpstreamReply = await transport.post(path, body, stream)
+            return reply
+        return await self._http(upstream, path, body, stream)
+
+    async def _http(self, upstream: Upstream, path: str, body: bytes, stream: bool) -> UpstreamResponse:
         timeout = (
             aiohttp.ClientTimeout(sock_connect=upstream.timeout_s, sock_read=upstream.timeout_s)
             if stream

@@ -1,0 +1,179 @@
+"""The bundled local models as a provider: `local/smollm2-135m-instruct` and `local/all-minilm-l6-v2`.
+
+The local runtime answers in OpenAI's wire format in-process (a `transport` instead of HTTP), so routing,
+fallbacks, tracing, prices, budgets and the cache treat it like any other provider.
+"""
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import orjson
+
+from keel.gateway.providers.base import Adapter, ProviderKind
+from keel.local.chat_model import MODEL_NAME as CHAT_MODEL
+from keel.local.chat_model import Generation
+from keel.local.embedder import MODEL_NAME as EMBEDDING_MODEL
+
+MODELS = (CHAT_MODEL, EMBEDDING_MODEL)
+
+
+def _error(status: int, message: str, code: str) -> "LocalResponse":
+    body = {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error" if status < 500 else "api_error",
+            "param": "model" if status == 404 else None,
+            "code": code,
+        }
+    }
+    return LocalResponse(status, orjson.dumps(body))
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+
+
+class LocalResponse:
+    def __init__(self, status: int, content: bytes = b"", lines: AsyncIterator[str] | None = None) -> None:
+        self.status_code = status
+        self.content = content
+        self._lines = lines
+
+    async def aread(self) -> bytes:
+        return self.content
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        if self._lines is not None:
+            async for line in self._lines:
+                yield line
+
+    async def aclose(self) -> None:
+        pass
+
+
+class LocalTransport:
+    def __init__(self, models: Any) -> None:
+        self.models = models
+
+    async def post(self, path: str, body: bytes, stream: bool) -> LocalResponse:
+        request = orjson.loads(body)
+        if not self.models.enabled:
+            return _error(
+                503,
+                "local models are not installed or are switched off (KEEL_LOCAL_MODELS)",
+                "local_unavailable",
+            )
+        if self.models.error:
+            return _error(503, f"local models failed to load: {self.models.error}", "local_unavailable")
+        if path == "/embeddings":
+            return await self._embeddings(request)
+        if request["model"] != CHAT_MODEL:
+            return _error(
+                404,
+                f"The model `local/{request['model']}` does not exist; local chat model: local/{CHAT_MODEL}",
+                "model_not_found",
+            )
+        messages = [
+            {"role": m["role"] if m["role"] != "developer" else "system", "content": _text(m.get("content"))}
+            for m in request["messages"]
+        ]
+        created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
+        base = {"id": ident, "created": created, "model": CHAT_MODEL}
+        if not stream:
+            result: Generation = await anyio.to_thread.run_sync(self.models.chat.generate, messages, request)
+            return LocalResponse(
+                200,
+                orjson.dumps(
+                    {
+                        **base,
+                        "object": "chat.completion",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": result.finish_reason,
+                                "message": {"role": "assistant", "content": result.text},
+                            }
+                        ],
+                        "usage": _usage(result),
+                    }
+                ),
+            )
+        return LocalResponse(200, lines=self._stream(base, messages, request))
+
+    async def _stream(
+        self, base: dict[str, Any], messages: list[dict[str, Any]], request: dict[str, Any]
+    ) -> AsyncIterator[str]:
+        chunk = {**base, "object": "chat.completion.chunk"}
+        pieces = await anyio.to_thread.run_sync(self.models.chat.stream, messages, request)
+        done = object()
+        while (piece := await anyio.to_thread.run_sync(next, pieces, done)) is not done:
+            if isinstance(piece, Generation):
+                finish = {
+                    **chunk,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": piece.finish_reason}],
+                }
+                yield "data: " + orjson.dumps(finish).decode()
+                yield ""
+                yield "data: " + orjson.dumps({**chunk, "choices": [], "usage": _usage(piece)}).decode()
+                yield ""
+                continue
+            delta = {**chunk, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            yield "data: " + orjson.dumps(delta).decode()
+            yield ""
+        yield "data: [DONE]"
+        yield ""
+
+    async def _embeddings(self, request: dict[str, Any]) -> LocalResponse:
+        if request["model"] != EMBEDDING_MODEL:
+            return _error(
+                404,
+                f"The model `local/{request['model']}` does not exist; local embedding model: "
+                f"local/{EMBEDDING_MODEL}",
+                "model_not_found",
+            )
+        given = request["input"]
+        texts = [given] if isinstance(given, str) else given
+        if not all(isinstance(t, str) for t in texts):
+            return _error(422, "the local embedding model takes text, not token arrays", "invalid_input")
+        vectors, tokens = await anyio.to_thread.run_sync(self.models.embedder.embed, texts)
+        data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+        return LocalResponse(
+            200,
+            orjson.dumps(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": EMBEDDING_MODEL,
+                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                }
+            ),
+        )
+
+
+def _usage(result: Generation) -> dict[str, int]:
+    return {
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "total_tokens": result.prompt_tokens + result.completion_tokens,
+    }
+
+
+class LocalAdapter(Adapter):
+    def __init__(self, transport: LocalTransport | None = None) -> None:
+        self.transport = transport
+
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        return {}
+
+
+KIND = ProviderKind(
+    name="local",
+    description="The bundled offline models: local/smollm2-135m-instruct (chat), local/all-minilm-l6-v2",
+    needs_base_url=False,
+    adapter=LocalAdapter(),
+)

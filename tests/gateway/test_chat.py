@@ -194,3 +194,38 @@ def test_route_validation(gw: TestClient) -> None:
     )
     assert zero.status_code == 422
     assert gw.get("/api/v1/routes").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"response_format": {"type": "xml"}}, "response_format"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
+            "response_format.json_schema",
+        ),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": 3}}},
+            "response_format.json_schema.schema",
+        ),
+        ({"n": 0}, "n"),
+        ({"n": "2"}, "n"),
+    ],
+)
+def test_bad_options_are_refused_before_any_upstream_call(
+    gw: TestClient, extra: dict[str, Any], param: str
+) -> None:
+    body = {"model": "stub/m", "messages": [{"role": "user", "content": "x"}], **extra}
+    response = gw.post("/v1/chat/completions", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["param"] == param
+    assert SEEN == []
+
+
+def test_valid_json_schema_is_forwarded(gw: TestClient) -> None:
+    schema = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}}
+    gw.post(
+        "/v1/chat/completions",
+        json={"model": "stub/m", "messages": [{"role": "user", "content": "x"}], "response_format": schema},
+    )
+    assert SEEN[-1]["body"]["response_format"] == schema

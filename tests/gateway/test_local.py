@@ -115,3 +115,16 @@ def test_local_models_can_be_switched_off(tmp_path: Path) -> None:
         )
         assert missing.status_code == 404
         assert client.get("/v1/models").json()["data"] == []
+
+
+def test_local_refuses_what_it_cannot_do(local: TestClient) -> None:
+    with pytest.raises(openai.UnprocessableEntityError, match="n must be 1"):
+        sdk(local).chat.completions.create(
+            model="local/smollm2-135m-instruct", n=2, messages=[{"role": "user", "content": "x"}]
+        )
+    with pytest.raises(openai.BadRequestError, match="context"):
+        sdk(local).chat.completions.create(
+            model="local/smollm2-135m-instruct",
+            max_tokens=2048,
+            messages=[{"role": "user", "content": "word " * 7000}],
+        )

@@ -104,7 +104,30 @@ def parse_request(raw: bytes) -> dict[str, Any]:
             )
     if "stream" in body and not isinstance(body["stream"], bool):
         raise InvalidInput("`stream` must be a boolean", param="stream")
+    _check_response_format(body.get("response_format"))
+    n = body.get("n", 1)
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
+        raise InvalidInput("`n` must be an integer from 1 to 128", param="n")
     return body
+
+
+def _check_response_format(value: Any) -> None:
+    if value is None:
+        return
+    kinds = ("text", "json_object", "json_schema")
+    if not isinstance(value, dict) or value.get("type") not in kinds:
+        raise InvalidInput(f"response_format.type must be one of {', '.join(kinds)}", param="response_format")
+    if value["type"] != "json_schema":
+        return
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise InvalidInput("response_format.json_schema needs a `name`", param="response_format.json_schema")
+    schema = spec.get("schema")
+    if not isinstance(schema, dict) or not isinstance(schema.get("type", "object"), str | list):
+        raise InvalidInput(
+            "response_format.json_schema.schema must be a JSON Schema object",
+            param="response_format.json_schema.schema",
+        )
 
 
 async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamReply:

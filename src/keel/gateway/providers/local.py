@@ -14,7 +14,7 @@ import orjson
 
 from keel.gateway.providers.base import Adapter, ProviderKind
 from keel.local.chat_model import MODEL_NAME as CHAT_MODEL
-from keel.local.chat_model import Generation
+from keel.local.chat_model import ContextTooLong, Generation
 from keel.local.embedder import MODEL_NAME as EMBEDDING_MODEL
 
 MODELS = (CHAT_MODEL, EMBEDDING_MODEL)
@@ -78,6 +78,8 @@ class LocalTransport:
                 f"The model `local/{request['model']}` does not exist; local chat model: local/{CHAT_MODEL}",
                 "model_not_found",
             )
+        if (request.get("n") or 1) != 1:
+            return _error(422, "the local chat model returns one choice; n must be 1", "invalid_input")
         messages = [
             {"role": m["role"] if m["role"] != "developer" else "system", "content": _text(m.get("content"))}
             for m in request["messages"]
@@ -85,7 +87,12 @@ class LocalTransport:
         created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
         base = {"id": ident, "created": created, "model": CHAT_MODEL}
         if not stream:
-            result: Generation = await anyio.to_thread.run_sync(self.models.chat.generate, messages, request)
+            try:
+                result: Generation = await anyio.to_thread.run_sync(
+                    self.models.chat.generate, messages, request
+                )
+            except ContextTooLong as exc:
+                return _error(400, str(exc), "context_length_exceeded")
             return LocalResponse(
                 200,
                 orjson.dumps(

@@ -10,12 +10,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from keel.core.errors import InvalidInput, KeelError
+from keel.core.money import to_usd
 from keel.gateway import pricing
 from keel.gateway.config import RoutePlan, Target
 from keel.gateway.pricing import PriceRule
@@ -292,7 +292,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
     if call.ttft_ms is not None:
         attributes["keel.ttft_ms"] = call.ttft_ms
     if call.cost_micros is not None:
-        attributes["keel.cost.usd"] = str(Decimal(call.cost_micros) / 1_000_000)
+        attributes["keel.cost.usd"] = str(to_usd(call.cost_micros))
     if call.cache_hit:
         attributes["keel.cache_hit"] = True
     if isinstance(call.body.get("user"), str):

@@ -2,11 +2,11 @@
 
 import logging
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from keel.core.money import to_usd
 from keel.gateway import service
 from keel.gateway.models import Limit, Price, Provider, Route
 from keel.gateway.runtime import Gateway
@@ -27,6 +27,7 @@ from keel.gateway.schemas import (
     RouteOut,
 )
 from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
+from keel.tracing.views import usd
 
 log = logging.getLogger("keel.gateway")
 
@@ -154,13 +155,11 @@ price_router = APIRouter(prefix="/api/v1/prices", tags=["gateway"])
 
 
 def price_out(price: Price) -> PriceOut:
-    def usd(micros: int | None) -> Decimal | None:
-        return None if micros is None else Decimal(micros) / 1_000_000
 
     return PriceOut(
         model=price.model,
-        input_usd_per_mtok=usd(price.input_micros_per_mtok) or Decimal(0),
-        output_usd_per_mtok=usd(price.output_micros_per_mtok) or Decimal(0),
+        input_usd_per_mtok=to_usd(price.input_micros_per_mtok),
+        output_usd_per_mtok=to_usd(price.output_micros_per_mtok),
         cached_input_usd_per_mtok=usd(price.cached_input_micros_per_mtok),
         updated_at=price.updated_at,
     )
@@ -196,17 +195,14 @@ def limit_out(session: Any, limit: Limit) -> LimitOut:
     spent_day = service.spent(session, limit.project_id, limit.scope, f"d:{now:%Y-%m-%d}")
     spent_month = service.spent(session, limit.project_id, limit.scope, f"m:{now:%Y-%m}")
 
-    def usd(micros: int | None) -> Decimal | None:
-        return None if micros is None else Decimal(micros) / 1_000_000
-
     return LimitOut(
         scope=limit.scope,
         usd_per_day=usd(limit.usd_micros_per_day),
         usd_per_month=usd(limit.usd_micros_per_month),
         requests_per_minute=limit.requests_per_minute,
         tokens_per_minute=limit.tokens_per_minute,
-        spent_today_usd=usd(spent_day) or Decimal(0),
-        spent_this_month_usd=usd(spent_month) or Decimal(0),
+        spent_today_usd=to_usd(spent_day),
+        spent_this_month_usd=to_usd(spent_month),
     )
 
 

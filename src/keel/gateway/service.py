@@ -15,6 +15,7 @@ from keel.core.auth import Principal, Role
 from keel.core.clock import utcnow
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
+from keel.core.money import to_micros, to_usd
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.core.secrets import SecretBox
 from keel.gateway.models import Limit, Price, Provider, Route, Spend
@@ -174,7 +175,7 @@ def project_config(session: Session, project_id: str) -> tuple[list[Provider], l
 
 
 def _micros(usd: Decimal | None) -> int | None:
-    return None if usd is None else int((usd * 1_000_000).to_integral_value())
+    return None if usd is None else to_micros(usd)
 
 
 def set_price(session: Session, principal: Principal, model: str, data: PriceIn) -> Price:
@@ -268,10 +269,6 @@ _NEW_SPEND = text(
 )
 
 
-def _usd(micros: int) -> Decimal:
-    return Decimal(micros) / 1_000_000
-
-
 def reserve(session: Session, project_id: str, holds: list[tuple[str, str, int]], amount: int) -> str | None:
     """Reserve `amount` micro-dollars against every (scope, period, limit) hold, all or nothing.
 
@@ -300,7 +297,7 @@ def reserve(session: Session, project_id: str, holds: list[tuple[str, str, int]]
         if not getattr(granted, "rowcount", 0):
             session.rollback()
             used = spent(session, project_id, scope, period)
-            return f"{scope} budget for {period[2:]} is ${_usd(limit)} and ${_usd(used)} is spent"
+            return f"{scope} budget for {period[2:]} is ${to_usd(limit)} and ${to_usd(used)} is spent"
     session.commit()
     return None
 

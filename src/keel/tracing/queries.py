@@ -6,7 +6,6 @@ free-text search and the trace view touch `spans`.
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal
 from keel.core.errors import InvalidInput, NotFound
+from keel.core.money import to_micros, to_usd
 from keel.core.pagination import Page, decode_cursor, encode_cursor
 from keel.tracing.models import Span, Trace
 from keel.tracing.schemas import AggregateQuery, TraceQuery
@@ -72,7 +72,7 @@ def _filtered(principal: Principal, query: TraceQuery | AggregateQuery) -> Selec
         statement = statement.where(duration >= query.min_latency_ms)
     if query.min_cost_usd is not None:
         cost = Trace.cost_micros if query.sort == "cost" else Trace.cost_micros + 0
-        statement = statement.where(cost >= int(query.min_cost_usd * 1_000_000))
+        statement = statement.where(cost >= to_micros(query.min_cost_usd))
     if query.q:
         pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         matches = exists().where(
@@ -170,7 +170,7 @@ def _summarise(bucket: int, key: str | None, rows: list[Any]) -> dict[str, Any]:
         "prompt_tokens": sum(r[3] for r in rows),
         "completion_tokens": sum(r[4] for r in rows),
         "total_tokens": sum(r[5] for r in rows),
-        "cost_usd": Decimal(sum(r[6] for r in rows)) / 1_000_000,
+        "cost_usd": to_usd(sum(r[6] for r in rows)),
     }
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from keel.core.money import to_usd
 from keel.tracing.models import Span, Trace
 from keel.tracing.schemas import SpanOut, TraceDetail, TraceOut
 
@@ -13,7 +14,7 @@ def ns_to_datetime(ns: int) -> datetime:
 
 
 def usd(micros: int | None) -> Decimal | None:
-    return None if micros is None else Decimal(micros) / 1_000_000
+    return None if micros is None else to_usd(micros)
 
 
 def tag_list(tags: str | None) -> list[str]:

@@ -74,7 +74,8 @@ class Call:
             self.cost_micros = pricing.cost_micros(rule, self.usage)
 
 
-def parse_request(raw: bytes) -> dict[str, Any]:
+def _parse_model_request(raw: bytes) -> dict[str, Any]:
+    """A JSON object with a non-empty string `model`: what every `/v1` POST starts from."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -83,6 +84,11 @@ def parse_request(raw: bytes) -> dict[str, Any]:
         raise InvalidInput("request body must be a JSON object")
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise InvalidInput("`model` is required and must be a string", param="model")
+    return body
+
+
+def parse_request(raw: bytes) -> dict[str, Any]:
+    body = _parse_model_request(raw)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidInput("`messages` must be a non-empty array", param="messages")
@@ -313,14 +319,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
 
 
 def parse_embeddings_request(raw: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("request body must be a JSON object")
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise InvalidInput("`model` is required and must be a string", param="model")
+    body = _parse_model_request(raw)
     given = body.get("input")
     items = given if isinstance(given, list) else [given]
     valid = (

@@ -2,17 +2,18 @@
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from keel.core.auth import Role
+from keel.core.auth import Principal, Role
 from keel.core.errors import KeelError
 from keel.gateway import chat, limits
 from keel.gateway.cache import cache_key
-from keel.gateway.config import ProjectGateway
+from keel.gateway.config import ProjectGateway, RoutePlan
 from keel.gateway.providers.local import MODELS as LOCAL_MODELS
 from keel.gateway.runtime import Gateway
 from keel.server.deps import FastPrincipalDep, RuntimeDep
@@ -41,15 +42,42 @@ async def list_models(runtime: RuntimeDep, principal: FastPrincipalDep) -> dict[
     }
 
 
-@v1.post("/v1/chat/completions")
-async def chat_completions(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
+@dataclass
+class Turn:
+    """One gateway call in flight: what it was admitted with, and how to close its books."""
+
+    runtime: Any
+    gateway: Gateway
+    view: ProjectGateway
+    plan: RoutePlan
+    guard: limits.Guard
+    call: chat.Call
+
+    async def finish(self) -> None:
+        """Price the call, trace it and settle its budget reservation, whatever happened."""
+        self.call.price(self.view.prices)
+        _record(self.runtime, self.call)
+        await limits.settle(
+            self.gateway.sessions, self.gateway.windows, self.guard, self.call.usage, self.call.cost_micros
+        )
+
+
+async def _begin(runtime: Any, principal: Principal, body: dict[str, Any], operation: str) -> Turn:
     principal.require(Role.member)
-    body = chat.parse_request(await request.body())
     gateway: Gateway = runtime.service("gateway")
     view = await _view(runtime, principal.project_id)
     plan = view.plan(body["model"])
     guard = await limits.admit(gateway.sessions, gateway.windows, view, principal, plan, body)
-    call = chat.Call(principal.project_id, plan.name, body)
+    return Turn(
+        runtime, gateway, view, plan, guard, chat.Call(principal.project_id, plan.name, body, operation)
+    )
+
+
+@v1.post("/v1/chat/completions")
+async def chat_completions(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
+    body = chat.parse_request(await request.body())
+    turn = await _begin(runtime, principal, body, "chat")
+    gateway, plan, call = turn.gateway, turn.plan, turn.call
     if not body.get("stream"):
         key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
         cached = gateway.cache.get(key) if key else None
@@ -60,16 +88,16 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
                 chat.account_cached(call, cached)
             else:
                 status, content = await chat.complete(gateway.pool, plan, call)
-                if key and status == 200 and plan.cache_ttl_s:
-                    gateway.cache.put(key, content, plan.cache_ttl_s)
+                if key and status == 200:
+                    gateway.cache.put(key, content, plan.cache_ttl_s or 0)
         finally:
-            await _finish(runtime, gateway, call, view, guard)
+            await turn.finish()
         headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
         return Response(content, status, headers=headers, media_type="application/json")
     try:
         status, chunks = await chat.open_stream(gateway.pool, plan, call)
     except Exception:
-        await _finish(runtime, gateway, call, view, guard)
+        await turn.finish()
         raise
 
     async def relay() -> AsyncIterator[bytes]:
@@ -77,7 +105,7 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
             async for chunk in chunks:
                 yield chunk
         finally:
-            await _finish(runtime, gateway, call, view, guard)
+            await turn.finish()
 
     media = "text/event-stream" if status == 200 else "application/json"
     return StreamingResponse(relay(), status_code=status, media_type=media)
@@ -85,26 +113,12 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
 
 @v1.post("/v1/embeddings")
 async def embeddings(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
-    principal.require(Role.member)
-    body = chat.parse_embeddings_request(await request.body())
-    gateway: Gateway = runtime.service("gateway")
-    view = await _view(runtime, principal.project_id)
-    plan = view.plan(body["model"])
-    guard = await limits.admit(gateway.sessions, gateway.windows, view, principal, plan, body)
-    call = chat.Call(principal.project_id, plan.name, body, operation="embeddings")
+    turn = await _begin(runtime, principal, chat.parse_embeddings_request(await request.body()), "embeddings")
     try:
-        status, content = await chat.complete(gateway.pool, plan, call)
+        status, content = await chat.complete(turn.gateway.pool, turn.plan, turn.call)
     finally:
-        await _finish(runtime, gateway, call, view, guard)
+        await turn.finish()
     return Response(content, status, media_type="application/json")
-
-
-async def _finish(
-    runtime: Any, gateway: Gateway, call: chat.Call, view: ProjectGateway, guard: limits.Guard
-) -> None:
-    call.price(view.prices)
-    _record(runtime, call)
-    await limits.settle(gateway.sessions, gateway.windows, guard, call.usage, call.cost_micros)
 
 
 def _record(runtime: Any, call: chat.Call) -> None:

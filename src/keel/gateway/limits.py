@@ -45,9 +45,13 @@ class Guard:
 
 
 class RateWindows:
+    """One-minute sliding windows of requests and tokens per (project, scope), with running token totals so
+    a check costs the expired entries, not the whole window."""
+
     def __init__(self) -> None:
         self._requests: dict[tuple[str, str], deque[float]] = {}
         self._tokens: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._token_totals: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def admit(self, key: tuple[str, str], rpm: int | None, tpm: int | None) -> float | None:
@@ -59,10 +63,10 @@ class RateWindows:
             while requests and now - requests[0] >= 60:
                 requests.popleft()
             while tokens and now - tokens[0][0] >= 60:
-                tokens.popleft()
+                self._token_totals[key] -= tokens.popleft()[1]
             if rpm is not None and len(requests) >= rpm:
                 return 60 - (now - requests[0])
-            if tpm is not None and sum(n for _, n in tokens) >= tpm:
+            if tpm is not None and self._token_totals.get(key, 0) >= tpm:
                 return 60 - (now - tokens[0][0])
             requests.append(now)
         return None
@@ -71,6 +75,7 @@ class RateWindows:
         if count > 0:
             with self._lock:
                 self._tokens.setdefault(key, deque()).append((time.monotonic(), count))
+                self._token_totals[key] = self._token_totals.get(key, 0) + count
 
 
 def estimate(view: ProjectGateway, plan: RoutePlan, body: dict[str, Any]) -> int:

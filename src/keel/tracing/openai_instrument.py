@@ -173,6 +173,15 @@ class _AsyncStream:
         return getattr(self._stream, name)
 
 
+def _settle(handle: SpanHandle, response: Any, stream_proxy: Any) -> Any:
+    """A finished call ends its span now; a stream is proxied and ends its span when it is exhausted."""
+    if stream_proxy is not None:
+        return stream_proxy(response, _StreamRecorder(handle))
+    _record(handle, response)
+    handle.end()
+    return response
+
+
 def _wrap_sync(original: Any) -> Any:
     @functools.wraps(original)
     def create(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -183,11 +192,7 @@ def _wrap_sync(original: Any) -> Any:
             handle.record_error(exc)
             handle.end()
             raise
-        if kwargs.get("stream"):
-            return _SyncStream(response, _StreamRecorder(handle))
-        _record(handle, response)
-        handle.end()
-        return response
+        return _settle(handle, response, _SyncStream if kwargs.get("stream") else None)
 
     create._keel_original = original  # type: ignore[attr-defined]
     return create
@@ -203,11 +208,7 @@ def _wrap_async(original: Any) -> Any:
             handle.record_error(exc)
             handle.end()
             raise
-        if kwargs.get("stream"):
-            return _AsyncStream(response, _StreamRecorder(handle))
-        _record(handle, response)
-        handle.end()
-        return response
+        return _settle(handle, response, _AsyncStream if kwargs.get("stream") else None)
 
     create._keel_original = original  # type: ignore[attr-defined]
     return create

@@ -155,7 +155,6 @@ price_router = APIRouter(prefix="/api/v1/prices", tags=["gateway"])
 
 
 def price_out(price: Price) -> PriceOut:
-
     return PriceOut(
         model=price.model,
         input_usd_per_mtok=to_usd(price.input_micros_per_mtok),

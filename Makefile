@@ -60,8 +60,13 @@ test: check pytest
 	$(PYTHON) -m venv .venv-litellm
 	.venv-litellm/bin/python -m pip --disable-pip-version-check -q install "litellm[proxy]"
 
-bench: dev .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm
+# MLflow's AI gateway (`mlflow gateway start`), only for the same benchmark.
+.venv-mlflow/bin/mlflow:
+	$(PYTHON) -m venv .venv-mlflow
+	.venv-mlflow/bin/python -m pip --disable-pip-version-check -q install "mlflow[genai]"
+
+bench: dev .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm .venv-mlflow/bin/mlflow
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .venv-phoenix .venv-litellm .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-phoenix .venv-litellm .venv-mlflow .mypy_cache .ruff_cache .pytest_cache

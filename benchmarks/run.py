@@ -33,10 +33,11 @@ def machine() -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(key for row in rows for key in row))
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
+        values = [row.get(column, "") for column in columns]
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in values]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

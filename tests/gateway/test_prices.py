@@ -1,5 +1,6 @@
 """Price table and cost accounting: integer micro-dollars, exact names before prefixes, cached tokens."""
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi.testclient import TestClient
@@ -50,3 +51,25 @@ def test_rule_matching_and_rounding() -> None:
         cost_micros(rules["gpt-4o-mini*"], usage)
         == (800 * 150_000 + 200 * 75_000 + 100 * 600_000 + 500_000) // 10**6
     )
+
+
+def test_upstreams_without_usage_are_counted_locally_and_priced(gw: TestClient) -> None:
+    from keel.gateway.tokens import count_messages, count_text
+
+    price = {"input_usd_per_mtok": "1000", "output_usd_per_mtok": "0"}
+    assert gw.put("/api/v1/prices/no-usage", json=price).status_code == 200
+    messages = [{"role": "user", "content": "count these words please"}]
+    reply = sdk(gw).chat.completions.create(model="stub/no-usage", messages=messages)
+    assert reply.usage is None  # the caller sees the upstream's answer as it was
+    stream = sdk(gw).chat.completions.create(model="stub/no-usage", messages=messages, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    found = traces(gw, 2)
+    assert len(found) == 2
+    prompt = count_messages(messages)
+    assert prompt == 3 + 3 + count_text("user") + count_text("count these words please")
+    for trace in found:
+        assert trace["prompt_tokens"] == prompt
+        assert trace["completion_tokens"] == count_text(json.loads(trace["output"])[0]["content"])
+        assert Decimal(trace["cost_usd"]) == prompt * Decimal("0.001")  # $1000 per Mtok of input
+        span = gw.get(f"/api/v1/traces/{trace['trace_id']}").json()["spans"][0]
+        assert span["attributes"]["keel.usage.estimated"] is True

@@ -50,20 +50,22 @@ async def chat(request: Request) -> Response:
     if model == "slow":
         await asyncio.sleep(2)
     text = _reply(body)
-    usage = {
+    usage: dict[str, Any] | None = {
         "prompt_tokens": 11,
         "completion_tokens": len(text.split()),
         "total_tokens": 11 + len(text.split()),
         "prompt_tokens_details": {"cached_tokens": 4},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
+    if model == "no-usage":  # servers that report no token counts (older llama.cpp/Ollama builds)
+        usage = None
     base = {"id": "chatcmpl-stub", "created": int(time.time()), "model": body["model"] + "-2026"}
     if not body.get("stream"):
         return JSONResponse(
             {
                 **base,
                 "object": "chat.completion",
-                "usage": usage,
+                **({"usage": usage} if usage else {}),
                 "choices": [
                     {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
                 ],
@@ -79,7 +81,8 @@ async def chat(request: Request) -> Response:
                 raise ConnectionResetError("stub cut the stream")
         stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
         yield f"data: {json.dumps({**chunk, 'choices': [stop]})}\n\n"
-        yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': usage})}\n\n"
+        if usage:
+            yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")

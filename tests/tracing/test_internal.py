@@ -3,6 +3,7 @@ import time
 from fastapi.testclient import TestClient
 
 from keel.tracing.internal import InternalSpan, internal_row
+from keel.tracing.writer import TraceWriter
 
 
 def test_internal_spans_skip_otlp_and_store_the_same_fields(tclient: TestClient) -> None:
@@ -33,3 +34,34 @@ def test_internal_spans_skip_otlp_and_store_the_same_fields(tclient: TestClient)
     assert trace["duration_ms"] == 42.0
     assert trace["spans"][0]["input"] == '[{"role": "user", "content": "hi"}]'
     assert trace["service_name"] == "keel-gateway"
+
+
+def _span(project_id: str, **extra: object) -> InternalSpan:
+    now = time.time_ns()
+    return InternalSpan(project_id, "chat m", now, now + 1_000_000, {"gen_ai.request.model": "m"}, **extra)  # type: ignore[arg-type]
+
+
+def test_background_spans_are_gathered_into_one_commit(tclient: TestClient) -> None:
+    runtime = tclient.app.state.runtime  # type: ignore[attr-defined]
+    project_id = tclient.get("/api/v1/whoami").json()["project_id"]
+    writer = TraceWriter(runtime.sessions, max_queued=1000, max_batch=100, linger_s=0.2)
+    writer.start()
+    try:
+        futures = [writer.submit([internal_row(_span(project_id), 4096)], background=True) for _ in range(10)]
+        assert [f.result(timeout=5) for f in futures] == [1] * 10
+        assert writer.commits == 1
+        assert writer.committed_spans == 10
+    finally:
+        writer.stop()
+
+
+def test_a_span_joining_a_stored_trace_updates_its_rollup(tclient: TestClient) -> None:
+    runtime = tclient.app.state.runtime  # type: ignore[attr-defined]
+    project_id = tclient.get("/api/v1/whoami").json()["project_id"]
+    writer = runtime.services["tracing.writer"]
+    root = _span(project_id)
+    writer.submit([internal_row(root, 4096)]).result(timeout=5)
+    child = _span(project_id, trace_id=root.trace_id, parent_span_id=root.span_id, new_trace=False)
+    writer.submit([internal_row(child, 4096)]).result(timeout=5)
+    trace = tclient.get(f"/api/v1/traces/{root.trace_id}").json()
+    assert trace["span_count"] == 2

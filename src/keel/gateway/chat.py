@@ -16,7 +16,7 @@ import orjson
 
 from keel.core.errors import InvalidInput, KeelError
 from keel.core.money import to_usd
-from keel.gateway import pricing
+from keel.gateway import pricing, tokens
 from keel.gateway.config import RoutePlan, Target
 from keel.gateway.pricing import PriceRule
 from keel.gateway.providers.base import StreamTranslator
@@ -59,6 +59,17 @@ class Call:
     error: str | None = None
     cost_micros: int | None = None
     cache_hit: bool = False
+    usage_estimated: bool = False
+
+    def count_tokens_if_missing(self) -> None:
+        """An upstream that answered without usage is counted locally (marked as an estimate)."""
+        if self.usage is not None or self.error is not None or self.cache_hit or self.target is None:
+            return
+        if self.operation == "chat":
+            self.usage = tokens.estimate_chat(self.body, self.output)
+        else:
+            self.usage = tokens.estimate_embeddings(self.body)
+        self.usage_estimated = True
 
     def price(self, rules: dict[str, PriceRule]) -> None:
         """Set the call's cost from its usage, when the project prices the model (a cache hit costs 0)."""
@@ -214,16 +225,20 @@ async def _relay(
 ) -> AsyncIterator[bytes]:
     started = time.perf_counter()
     try:
-        async for upstream_line in response.aiter_lines():
-            for line in translator.feed(upstream_line):
-                if line.startswith("data:") and (data := line[5:].strip()) and data != "[DONE]":
-                    payload = orjson.loads(data)
-                    if call.ttft_ms is None and payload.get("choices"):
-                        call.ttft_ms = (time.perf_counter() - started) * 1000
-                    _account(call, payload)
-                    if not payload.get("choices") and payload.get("usage") and not wants_usage:
-                        continue  # usage chunk the gateway asked for on its own behalf
-                yield (line.rstrip("\n") + "\n" + ("\n" if line.endswith("\n") else "")).encode()
+        async for batch in response.aiter_line_batches():
+            out = []
+            for upstream_line in batch:
+                for line in translator.feed(upstream_line):
+                    if line.startswith("data:") and (data := line[5:].strip()) and data != "[DONE]":
+                        payload = orjson.loads(data)
+                        if call.ttft_ms is None and payload.get("choices"):
+                            call.ttft_ms = (time.perf_counter() - started) * 1000
+                        _account(call, payload)
+                        if not payload.get("choices") and payload.get("usage") and not wants_usage:
+                            continue  # usage chunk the gateway asked for on its own behalf
+                    out.append(line.rstrip("\n") + "\n" + ("\n" if line.endswith("\n") else ""))
+            if out:
+                yield "".join(out).encode()
     except (*STREAM_ERRORS, orjson.JSONDecodeError, ValueError) as exc:
         call.error = f"upstream stream broke off: {describe(exc)}"
         error = {
@@ -295,6 +310,8 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         cached = (call.usage.get("prompt_tokens_details") or {}).get("cached_tokens")
         if cached is not None:
             attributes["gen_ai.usage.cache_read.input_tokens"] = cached
+    if call.usage_estimated:
+        attributes["keel.usage.estimated"] = True
     if call.ttft_ms is not None:
         attributes["keel.ttft_ms"] = call.ttft_ms
     if call.cost_micros is not None:

@@ -2,9 +2,11 @@
 
 A chat request must not cost a database round trip for configuration: each project's providers and routes
 are loaded once and reused for `TTL` seconds. Writes through this process invalidate at once; other replicas
-see a change within the TTL.
+see a change within the TTL. An expired view keeps serving while one background load refreshes it, and a
+missing one is loaded once however many requests wait for it (no stampede of identical loads).
 """
 
+import asyncio
 import hashlib
 import random
 import threading
@@ -116,14 +118,32 @@ class GatewayConfig:
         self._box = box
         self._kinds = kinds
         self._local = local
+        self.ttl = TTL
         self._cache: dict[str, tuple[float, ProjectGateway]] = {}
+        self._generation: dict[str, int] = {}
+        self._loading: dict[str, asyncio.Future[ProjectGateway]] = {}
         self._lock = threading.Lock()
 
     def cached(self, project_id: str) -> ProjectGateway | None:
         entry = self._cache.get(project_id)
-        return entry[1] if entry and time.monotonic() - entry[0] < TTL else None
+        return entry[1] if entry and time.monotonic() - entry[0] < self.ttl else None
+
+    async def view(self, project_id: str) -> ProjectGateway:
+        """The project's view: fresh from memory, stale while one refresh runs, or loaded once for all."""
+        entry = self._cache.get(project_id)
+        if entry is not None and time.monotonic() - entry[0] < self.ttl:
+            return entry[1]
+        loading = self._loading.get(project_id)
+        if loading is None:
+            loading = asyncio.ensure_future(asyncio.to_thread(self.load, project_id))
+            self._loading[project_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(project_id, None))
+        if entry is not None:
+            return entry[1]
+        return await asyncio.shield(loading)
 
     def load(self, project_id: str) -> ProjectGateway:
+        generation = self._generation.get(project_id, 0)
         with self._sessions() as session:
             providers, routes = service.project_config(session, project_id)
             upstreams = {
@@ -186,9 +206,11 @@ class GatewayConfig:
             upstreams, {name: plan for name, plan in plans.items() if plan.targets}, prices, limits
         )
         with self._lock:
-            self._cache[project_id] = (time.monotonic(), view)
+            if self._generation.get(project_id, 0) == generation:  # no write landed while this loaded
+                self._cache[project_id] = (time.monotonic(), view)
         return view
 
     def invalidate(self, project_id: str) -> None:
         with self._lock:
+            self._generation[project_id] = self._generation.get(project_id, 0) + 1
             self._cache.pop(project_id, None)

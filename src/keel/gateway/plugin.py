@@ -26,6 +26,14 @@ def register_routers(register: Register) -> None:
 
 
 @hookimpl
+def register_fast_routes(register: Register) -> None:
+    from keel.gateway.routes import chat_completions, embeddings
+
+    register("POST", "/v1/chat/completions", chat_completions)
+    register("POST", "/v1/embeddings", embeddings)
+
+
+@hookimpl
 def register_services(register: Register) -> None:
     from keel.gateway.runtime import Gateway
     from keel.local.runtime import LocalModels

@@ -1,13 +1,14 @@
-"""The OpenAI-compatible gateway endpoints: `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`."""
+"""The OpenAI-compatible gateway endpoints: `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`.
+
+The two completion endpoints are fast routes (plain ASGI, `keel.server.fast`): they are the hot path.
+"""
 
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter
 
 from keel.core.auth import Principal, Role
 from keel.core.errors import KeelError
@@ -16,7 +17,8 @@ from keel.gateway.cache import cache_key
 from keel.gateway.config import ProjectGateway, RoutePlan
 from keel.gateway.providers.local import MODELS as LOCAL_MODELS
 from keel.gateway.runtime import Gateway
-from keel.server.deps import FastPrincipalDep, RuntimeDep
+from keel.server.deps import FastPrincipalDep, RuntimeDep, principal_from_header
+from keel.server.fast import FastRequest, Reply
 
 log = logging.getLogger("keel.gateway")
 
@@ -25,8 +27,7 @@ v1 = APIRouter(tags=["gateway"])
 
 async def _view(runtime: Any, project_id: str) -> ProjectGateway:
     gateway: Gateway = runtime.service("gateway")
-    view = gateway.view(project_id)
-    return view if view is not None else await anyio.to_thread.run_sync(gateway.config.load, project_id)
+    return await gateway.config.view(project_id)
 
 
 @v1.get("/v1/models")
@@ -55,6 +56,7 @@ class Turn:
 
     async def finish(self) -> None:
         """Price the call, trace it and settle its budget reservation, whatever happened."""
+        self.call.count_tokens_if_missing()
         self.call.price(self.view.prices)
         _record(self.runtime, self.call)
         await limits.settle(
@@ -73,10 +75,10 @@ async def _begin(runtime: Any, principal: Principal, body: dict[str, Any], opera
     )
 
 
-@v1.post("/v1/chat/completions")
-async def chat_completions(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
-    body = chat.parse_request(await request.body())
-    turn = await _begin(runtime, principal, body, "chat")
+async def chat_completions(request: FastRequest) -> Reply:
+    principal = await principal_from_header(request.runtime, request.header(b"authorization"))
+    body = chat.parse_request(request.body)
+    turn = await _begin(request.runtime, principal, body, "chat")
     gateway, plan, call = turn.gateway, turn.plan, turn.call
     if not body.get("stream"):
         key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
@@ -93,7 +95,7 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
         finally:
             await turn.finish()
         headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
-        return Response(content, status, headers=headers, media_type="application/json")
+        return Reply(status, content, headers=headers)
     try:
         status, chunks = await chat.open_stream(gateway.pool, plan, call)
     except Exception:
@@ -107,24 +109,24 @@ async def chat_completions(request: Request, runtime: RuntimeDep, principal: Fas
         finally:
             await turn.finish()
 
-    media = "text/event-stream" if status == 200 else "application/json"
-    return StreamingResponse(relay(), status_code=status, media_type=media)
+    return Reply(status, relay(), "text/event-stream" if status == 200 else "application/json")
 
 
-@v1.post("/v1/embeddings")
-async def embeddings(request: Request, runtime: RuntimeDep, principal: FastPrincipalDep) -> Response:
-    turn = await _begin(runtime, principal, chat.parse_embeddings_request(await request.body()), "embeddings")
+async def embeddings(request: FastRequest) -> Reply:
+    principal = await principal_from_header(request.runtime, request.header(b"authorization"))
+    body = chat.parse_embeddings_request(request.body)
+    turn = await _begin(request.runtime, principal, body, "embeddings")
     try:
         status, content = await chat.complete(turn.gateway.pool, turn.plan, turn.call)
     finally:
         await turn.finish()
-    return Response(content, status, media_type="application/json")
+    return Reply(status, content)
 
 
 def _record(runtime: Any, call: chat.Call) -> None:
     try:
         runtime.service("tracing.writer").submit(
-            [chat.trace_row(call, runtime.settings.trace_max_value_bytes)]
+            [chat.trace_row(call, runtime.settings.trace_max_value_bytes)], background=True
         )
     except KeelError as exc:
         log.warning("gateway trace not recorded: %s", exc.detail, extra={"project_id": call.project_id})

@@ -1,9 +1,11 @@
 """The gateway service: its configuration cache and upstream connection pool, one per server process."""
 
+import threading
 from typing import Any
 
+from keel.gateway import tokens
 from keel.gateway.cache import ResponseCache
-from keel.gateway.config import GatewayConfig, ProjectGateway
+from keel.gateway.config import GatewayConfig
 from keel.gateway.limits import RateWindows
 from keel.gateway.providers.local import LocalAdapter, LocalTransport
 from keel.gateway.upstream import UpstreamPool
@@ -23,6 +25,7 @@ class Gateway:
 
     def start(self) -> None:
         self.pool.start()
+        threading.Thread(target=tokens.warm, name="keel-token-vocab", daemon=True).start()
 
     def stop(self) -> None:
         self.pool.stop()
@@ -38,6 +41,3 @@ class Gateway:
         if self._local is None:
             self._local = LocalAdapter(LocalTransport(models))
         return self._local
-
-    def view(self, project_id: str) -> ProjectGateway | None:
-        return self.config.cached(project_id)

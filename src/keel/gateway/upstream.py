@@ -26,7 +26,9 @@ class UpstreamReply(Protocol):
 
     async def aread(self) -> bytes: ...
 
-    def aiter_lines(self) -> AsyncIterator[str]: ...
+    def aiter_line_batches(self) -> AsyncIterator[list[str]]:
+        """The stream's lines, in batches of those that arrived together (fewer writes downstream)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -44,9 +46,14 @@ class UpstreamResponse:
             self.content = await self._response.read()
         return self.content
 
-    async def aiter_lines(self) -> AsyncIterator[str]:
-        async for raw in self._response.content:
-            yield raw.decode().rstrip("\r\n")
+    async def aiter_line_batches(self) -> AsyncIterator[list[str]]:
+        pending = b""
+        async for data in self._response.content.iter_any():
+            *lines, pending = (pending + data).split(b"\n")
+            if lines:
+                yield [line.decode().rstrip("\r") for line in lines]
+        if pending:
+            yield [pending.decode().rstrip("\r")]
 
     async def aclose(self) -> None:
         self._response.release()

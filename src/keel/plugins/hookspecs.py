@@ -26,6 +26,12 @@ def register_routers(register: Register) -> None:
 
 
 @hookspec
+def register_fast_routes(register: Register) -> None:
+    """Register plain ASGI endpoints for hot paths: `register(method, path, handler)` where
+    `async handler(request: keel.server.fast.FastRequest) -> keel.server.fast.Reply`."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add Typer commands or sub-apps to the `keel` CLI: `cli.add_typer(...)` or `@cli.command()`."""
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pluggy
 
+from keel.core.errors import Conflict
 from keel.plugins import hookspecs
 from keel.plugins.registry import Registry
 
@@ -50,6 +51,18 @@ class Plugins:
         routers: list[Any] = []
         self.manager.hook.register_routers(register=routers.append)
         return routers
+
+    def fast_routes(self) -> dict[tuple[str, str], Any]:
+        """Hot-path endpoints by (method, path), served before FastAPI's router (see keel.server.fast)."""
+        routes: dict[tuple[str, str], Any] = {}
+
+        def register(method: str, path: str, handler: Any) -> None:
+            if (method, path) in routes:
+                raise Conflict(f"fast route {method} {path} is already registered")
+            routes[(method, path)] = handler
+
+        self.manager.hook.register_fast_routes(register=register)
+        return routes
 
     def names(self) -> list[str]:
         return sorted(name for name, _ in self.manager.list_name_plugin())

@@ -12,6 +12,7 @@ from keel import __version__
 from keel.jobs.worker import Worker
 from keel.plugins.manager import Plugins
 from keel.server import problems
+from keel.server.fast import FastRoutes
 from keel.server.logs import configure as configure_logging
 from keel.server.middleware import BodyLimit, RequestContext
 from keel.server.runtime import open_runtime
@@ -59,6 +60,7 @@ def create_app(
     problems.install(app)
     for router in registry.routers():
         app.include_router(router)
+    app.add_middleware(FastRoutes, routes=registry.fast_routes())
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContext)
     return app

@@ -32,7 +32,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization")
+    return token_from_header(request.headers.get("authorization"))
+
+
+def token_from_header(header: str | None) -> str:
     if not header:
         raise Unauthorized("missing Authorization header; send 'Authorization: Bearer <key>'")
     scheme, _, token = header.partition(" ")
@@ -47,7 +50,11 @@ def get_principal(request: Request, runtime: RuntimeDep, session: SessionDep) ->
 
 async def get_principal_fast(request: Request, runtime: RuntimeDep) -> Principal:
     """For hot async paths: a cached key costs no thread hop and no session; a miss asks the store."""
-    token = bearer_token(request)
+    return await principal_from_header(runtime, request.headers.get("authorization"))
+
+
+async def principal_from_header(runtime: Runtime, header: str | None) -> Principal:
+    token = token_from_header(header)
     if token.startswith(KEY_SCHEME) and (cached := runtime.auth_cache.get(hash_secret(token))) is not None:
         return cached
 

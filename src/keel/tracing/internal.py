@@ -25,6 +25,7 @@ class InternalSpan:
     kind: str = "server"
     error: str | None = None
     service_name: str = "keel-gateway"
+    new_trace: bool = True  # set False when joining a trace that may already have spans stored
 
 
 def internal_row(span: InternalSpan, max_bytes: int) -> dict[str, Any]:
@@ -32,6 +33,7 @@ def internal_row(span: InternalSpan, max_bytes: int) -> dict[str, Any]:
     row: dict[str, Any] = {
         "project_id": span.project_id,
         "trace_id": span.trace_id,
+        "fresh_trace": span.new_trace,
         "span_id": span.span_id,
         "parent_span_id": span.parent_span_id,
         "name": span.name[:500],

@@ -24,6 +24,7 @@ def register_services(register: Register) -> None:
             runtime.sessions,
             max_queued=settings.trace_queue_max_spans,
             max_batch=settings.trace_batch_max_spans,
+            linger_s=settings.trace_linger_ms / 1000,
         )
 
     register("tracing.writer", writer)

@@ -73,15 +73,25 @@ def write_spans(session: Session, rows: list[dict[str, Any]]) -> None:
     for project_id, trace_ids in _by_project(batch).items():
         for offset in range(0, len(trace_ids), _CHUNK):
             chunk = trace_ids[offset : offset + _CHUNK]
+            maybe_stored = [t for t in chunk if not _fresh(batch[(project_id, t)])]
             stored = set(
                 session.scalars(
-                    select(Trace.trace_id).where(Trace.project_id == project_id, Trace.trace_id.in_(chunk))
+                    select(Trace.trace_id).where(
+                        Trace.project_id == project_id, Trace.trace_id.in_(maybe_stored)
+                    )
                 )
+                if maybe_stored
+                else ()
             )
             spans = {t: list(batch[(project_id, t)].values()) for t in chunk if t not in stored}
             spans.update(_stored_spans(session, project_id, sorted(stored)))
             rollups += [rollup(project_id, trace_spans, now) for trace_spans in spans.values()]
     connection.exec_driver_sql(trace_sql, [tuple(r[c] for c in TRACE_COLUMNS) for r in rollups])
+
+
+def _fresh(spans: dict[str, dict[str, Any]]) -> bool:
+    """Spans of a trace Keel itself started in this process (`fresh_trace`): nothing else can be stored."""
+    return all(row.get("fresh_trace") for row in spans.values())
 
 
 def _by_project(batch: dict[tuple[str, str], Any]) -> dict[str, list[str]]:

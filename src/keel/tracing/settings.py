@@ -15,6 +15,13 @@ class TraceSettings(BaseModel):
     trace_batch_max_spans: int = Field(
         default=5000, ge=1, description="Most spans the trace writer commits in one transaction."
     )
+    trace_linger_ms: float = Field(
+        default=50.0,
+        ge=0,
+        le=1000,
+        description="How long the trace writer waits to gather Keel's own spans (the gateway's) into one "
+        "commit; nobody waits on those, so a short delay turns many small commits into one.",
+    )
     trace_max_value_bytes: int = Field(
         default=64 * 1024,
         ge=256,

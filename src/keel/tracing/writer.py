@@ -2,7 +2,9 @@
 
 Requests hand decoded rows to `submit` and wait for the commit; the writer takes everything queued (up to
 `KEEL_TRACE_BATCH_MAX_SPANS`) into one transaction, so many small exports cost one commit. The 200 goes out
-only after that commit, so an acknowledged span survives a crash. When more than
+only after that commit, so an acknowledged span survives a crash. Keel's own spans (the gateway's) are
+submitted in the background, with nobody waiting: for those the writer lingers `KEEL_TRACE_LINGER_MS` to
+gather more into the same commit. When more than
 `KEEL_TRACE_QUEUE_MAX_SPANS` are waiting, `submit` refuses at once (503 + Retry-After) instead of buffering.
 """
 
@@ -30,12 +32,16 @@ class Overloaded(KeelError):
 @dataclass
 class _Batch:
     rows: list[dict[str, Any]]
+    background: bool = False
     done: Future[int] = field(default_factory=Future)
 
 
 class TraceWriter:
-    def __init__(self, sessions: SessionFactory, *, max_queued: int, max_batch: int) -> None:
+    def __init__(
+        self, sessions: SessionFactory, *, max_queued: int, max_batch: int, linger_s: float = 0.0
+    ) -> None:
         self._sessions = sessions
+        self._linger_s = linger_s
         self._max_queued = max_queued
         self._max_batch = max_batch
         self._queue: queue.Queue[_Batch | None] = queue.Queue()
@@ -64,7 +70,7 @@ class TraceWriter:
         self._queue.put(None)
         self._thread.join(timeout)
 
-    def submit(self, rows: list[dict[str, Any]]) -> Future[int]:
+    def submit(self, rows: list[dict[str, Any]], *, background: bool = False) -> Future[int]:
         with self._lock:
             if self._stopped:
                 raise Overloaded("the trace writer is shutting down; retry shortly", retry_after=1)
@@ -73,7 +79,7 @@ class TraceWriter:
                     f"{self._queued} spans are waiting to be stored; retry shortly", retry_after=1
                 )
             self._queued += len(rows)
-        batch = _Batch(rows)
+        batch = _Batch(rows, background)
         self._queue.put(batch)
         return batch.done
 
@@ -84,6 +90,8 @@ class TraceWriter:
             if first is None:
                 break
             batches, size = [first], len(first.rows)
+            if first.background and self._linger_s:
+                time.sleep(self._linger_s)
             while size < self._max_batch:
                 try:
                     more = self._queue.get_nowait()

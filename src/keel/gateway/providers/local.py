@@ -47,10 +47,10 @@ class LocalResponse:
     async def aread(self) -> bytes:
         return self.content
 
-    async def aiter_lines(self) -> AsyncIterator[str]:
+    async def aiter_line_batches(self) -> AsyncIterator[list[str]]:
         if self._lines is not None:
             async for line in self._lines:
-                yield line
+                yield [line]
 
     async def aclose(self) -> None:
         pass

@@ -201,6 +201,7 @@ def competitor_rows(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=scratch,
+            start_new_session=True,  # its own process group: MLflow's CLI leaves gunicorn behind otherwise
         )
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
         rows = []
@@ -238,9 +239,9 @@ def competitor_rows(
                     }
                 )
         finally:
-            proxy.send_signal(signal.SIGTERM)
+            os.killpg(proxy.pid, signal.SIGTERM)
             try:
                 proxy.wait(30)
             except subprocess.TimeoutExpired:
-                proxy.kill()
+                os.killpg(proxy.pid, signal.SIGKILL)
         return rows

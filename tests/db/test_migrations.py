@@ -20,6 +20,9 @@ TABLES_AT = {
     "0006": TRACES | {"providers", "gateway_routes", "gateway_prices"},
     "0007": TRACES | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"},
     "0008": TRACES | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"},
+    "0009": TRACES
+    | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"}
+    | {"prompts", "prompt_versions", "prompt_labels"},
 }
 
 

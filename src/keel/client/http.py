@@ -35,6 +35,7 @@ class Client:
         self._http = httpx.Client(
             base_url=self.url, headers=headers, timeout=timeout or settings.timeout, transport=transport
         )
+        self.prompts = PromptsAPI(self)
 
     def close(self) -> None:
         self._http.close()
@@ -119,3 +120,6 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
             response.status_code, str(body.get("code", "error")), str(body.get("detail", body))
         )
     return KeelAPIError(response.status_code, "http_error", str(body)[:500])
+
+
+from keel.client.prompts import PromptsAPI  # noqa: E402  (it refers back to Client)

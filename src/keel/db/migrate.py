@@ -15,7 +15,13 @@ from sqlalchemy import Engine, text
 from keel.db.base import Base
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-MODEL_MODULES = ("keel.projects.models", "keel.jobs.models", "keel.tracing.models", "keel.gateway.models")
+MODEL_MODULES = (
+    "keel.projects.models",
+    "keel.jobs.models",
+    "keel.tracing.models",
+    "keel.gateway.models",
+    "keel.prompts.models",
+)
 _LOCK_ID = 0x6B65656C  # "keel"
 
 

@@ -60,6 +60,7 @@ class Call:
     cost_micros: int | None = None
     cache_hit: bool = False
     usage_estimated: bool = False
+    prompt: tuple[str, int] | None = None  # (name, version) when the request named a registry prompt
 
     def count_tokens_if_missing(self) -> None:
         """An upstream that answered without usage is counted locally (marked as an estimate)."""
@@ -85,21 +86,25 @@ class Call:
             self.cost_micros = pricing.cost_micros(rule, self.usage)
 
 
-def _parse_model_request(raw: bytes) -> dict[str, Any]:
-    """A JSON object with a non-empty string `model`: what every `/v1` POST starts from."""
+def load_request(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; nothing else is checked yet (a prompt may still fill it in)."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
+    return body
+
+
+def _check_model(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise InvalidInput("`model` is required and must be a string", param="model")
     return body
 
 
-def parse_request(raw: bytes) -> dict[str, Any]:
-    body = _parse_model_request(raw)
+def check_chat(body: dict[str, Any]) -> dict[str, Any]:
+    _check_model(body)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidInput("`messages` must be a non-empty array", param="messages")
@@ -310,6 +315,9 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         cached = (call.usage.get("prompt_tokens_details") or {}).get("cached_tokens")
         if cached is not None:
             attributes["gen_ai.usage.cache_read.input_tokens"] = cached
+    if call.prompt is not None:
+        attributes["keel.prompt.name"] = call.prompt[0]
+        attributes["keel.prompt.version"] = f"{call.prompt[0]}@{call.prompt[1]}"
     if call.usage_estimated:
         attributes["keel.usage.estimated"] = True
     if call.ttft_ms is not None:
@@ -336,7 +344,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
 
 
 def parse_embeddings_request(raw: bytes) -> dict[str, Any]:
-    body = _parse_model_request(raw)
+    body = _check_model(load_request(raw))
     given = body.get("input")
     items = given if isinstance(given, list) else [given]
     valid = (

@@ -76,9 +76,16 @@ async def _begin(runtime: Any, principal: Principal, body: dict[str, Any], opera
 
 
 async def chat_completions(request: FastRequest) -> Reply:
-    principal = await principal_from_header(request.runtime, request.header(b"authorization"))
-    body = chat.parse_request(request.body)
-    turn = await _begin(request.runtime, principal, body, "chat")
+    runtime = request.runtime
+    principal = await principal_from_header(runtime, request.header(b"authorization"))
+    body = chat.load_request(request.body)
+    prompt = None
+    if "prompt" in body or "variables" in body:
+        principal.require(Role.member)
+        prompt = await runtime.service("prompts").apply(principal, body)
+    turn = await _begin(runtime, principal, chat.check_chat(body), "chat")
+    if prompt is not None:
+        turn.call.prompt = (prompt.name, prompt.version)
     gateway, plan, call = turn.gateway, turn.plan, turn.call
     if not body.get("stream"):
         key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None

@@ -20,6 +20,7 @@ BUILTIN_PLUGINS = (
     "keel.server.health",
     "keel.tracing.plugin",
     "keel.gateway.plugin",
+    "keel.prompts.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]

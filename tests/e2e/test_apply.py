@@ -1,5 +1,6 @@
 """`keel apply -f keel.yaml` against a real server: dry run, apply, re-apply, and refusals."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ prices:
   "gpt-4o*": {input_usd_per_mtok: 2.5, output_usd_per_mtok: 10}
 limits:
   project: {usd_per_day: 20, requests_per_minute: 600}
+prompts:
+  - name: support-answer
+    messages:
+      - {role: system, content: "Answer in one word."}
+      - {role: user, content: "What is the capital of {{ country }}?"}
+    model: smart
+    params: {temperature: 0}
+    labels: [production]
 """
 
 
@@ -39,20 +48,27 @@ def test_apply_is_a_diff_then_a_write_then_a_no_op(server: Server, tmp_path: Pat
     assert "+ routes/smart" in dry.stdout
     assert "+ prices/gpt-4o*" in dry.stdout
     assert "+ limits/project" in dry.stdout
+    assert "+ prompts/support-answer" in dry.stdout
     assert "dry run: nothing written" in dry.stdout
     assert "vllm" not in keel("providers", "list", "--json", env=env).stdout
     first = keel("apply", "-f", str(path), env=env)
-    assert "applied 5 change(s)" in first.stdout
+    assert "applied 6 change(s)" in first.stdout
     again = keel("apply", "-f", str(path), env=env)
     assert "= routes/smart" in again.stdout
     assert "= prices/gpt-4o*" in again.stdout
     assert "= providers/vllm" in again.stdout
     assert "= limits/project" in again.stdout
+    assert "= prompts/support-answer" in again.stdout
     assert "~ providers/openai-main (api_key (set from environment))" in again.stdout
     assert "applied 1 change(s)" in again.stdout
-    path.write_text(CONFIG.replace("weight: 9", "weight: 8"))
+    path.write_text(CONFIG.replace("weight: 9", "weight: 8").replace("temperature: 0", "temperature: 1"))
     changed = keel("apply", "-f", str(path), "--dry-run", env=env)
     assert "~ routes/smart (targets)" in changed.stdout
+    assert "~ prompts/support-answer (params)" in changed.stdout
+    keel("apply", "-f", str(path), env=env)
+    shown = json.loads(keel("prompts", "show", "support-answer@production", "--json", env=env).stdout)
+    assert shown["version"] == 2
+    assert shown["params"] == {"temperature": 1}
 
 
 @pytest.mark.parametrize(

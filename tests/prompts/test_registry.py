@@ -54,9 +54,12 @@ def test_versions_are_numbered_and_references_resolve(client: TestClient) -> Non
 
 
 def test_labels_move_atomically_and_protected_ones_need_an_admin(client: TestClient) -> None:
+    member = member_client(client)
+    first = member.post("/api/v1/prompts", json={**SUPPORT, "labels": ["production"]})
+    assert first.status_code == 403
+    assert client.get("/api/v1/prompts").json()["items"] == []  # not even an empty prompt is left
     push(client)
     push(client, params={"temperature": 1})
-    member = member_client(client)
     moved = member.put("/api/v1/prompts/support-answer/labels/staging", json={"version": 1})
     assert moved.status_code == 200
     assert moved.json()["labels"] == {"staging": 1}

@@ -3,7 +3,8 @@
 The store stays the source of truth; the file is a way to write it. Each section is compared item by item
 with what the server has (`=` unchanged, `~` changed, `+` new) and only differences are written, so applying
 the same file twice changes nothing. Items the file does not mention are left alone. Secrets never live in
-the file: a provider names the environment variable that holds its key (`api_key_env`).
+the file: a provider names the environment variable that holds its key (`api_key_env`). A prompt gets a new
+version only when its content differs from the latest, and its `labels` are pointed at that version.
 """
 
 import functools
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from keel.client.http import Client
+from keel.client.http import Client, KeelAPIError
 
-SECTIONS = ("providers", "routes", "prices", "limits")
+SECTIONS = ("providers", "routes", "prices", "limits", "prompts")
+PROMPT_CONTENT = ("messages", "template", "model", "params")
 
 
 @dataclass
@@ -137,6 +139,34 @@ def plan(client: Client, config: dict[str, Any]) -> list[Change]:
                 _writer(client, "PUT", f"/api/v1/limits/{scope}", item),
             )
         )
+    changes += _prompt_changes(client, config.get("prompts") or [])
+    return changes
+
+
+def _prompt_changes(client: Client, items: list[dict[str, Any]]) -> list[Change]:
+    changes = []
+    for item in items:
+        name = str(item.get("name"))
+        try:
+            have: dict[str, Any] | None = client.request("GET", f"/api/v1/prompts/{name}")
+        except KeelAPIError as exc:
+            if exc.status != 404:
+                raise
+            have = None
+        body = {**item, "only_if_changed": True}
+        change = _diff(
+            "prompts",
+            name,
+            {k: item.get(k) for k in PROMPT_CONTENT if k in item},
+            None if have is None else {k: have.get(k) for k in PROMPT_CONTENT},
+            _writer(client, "POST", "/api/v1/prompts", body),
+        )
+        missing_labels = sorted(set(item.get("labels") or []) - set(have["labels"] if have else []))
+        if have is not None and missing_labels:
+            change.action = "~"
+            change.fields.append(f"labels ({', '.join(missing_labels)})")
+            change.write = _writer(client, "POST", "/api/v1/prompts", body)
+        changes.append(change)
     return changes
 
 

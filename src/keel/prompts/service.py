@@ -59,74 +59,103 @@ def _may_move(principal: Principal, prompt: Prompt, label: str) -> None:
         raise Forbidden(f"label {label!r} of prompt {prompt.name!r} is protected: only admins may move it")
 
 
-def _ensure_prompt(session: Session, principal: Principal, data: PromptCreate) -> str:
-    """The prompt's id, creating the prompt in its own short transaction if it is new."""
-    query = select(Prompt.id).where(Prompt.project_id == principal.project_id, Prompt.name == data.name)
-    found = session.scalar(query)
-    if found is not None:
-        session.rollback()
-        return found
-    prompt = Prompt(
-        id=new_id("prm"),
-        project_id=principal.project_id,
-        name=data.name,
-        description=data.description or "",
-        protected_labels=list(DEFAULT_PROTECTED),
+def _find_prompt(session: Session, principal: Principal, name: str) -> str | None:
+    """The prompt's id, read in a transaction of its own (so the push's next statement starts a write)."""
+    found = session.scalar(
+        select(Prompt.id).where(Prompt.project_id == principal.project_id, Prompt.name == name)
     )
-    session.add(prompt)
-    try:
-        session.commit()
-    except IntegrityError:  # a concurrent first push created it
-        session.rollback()
-        found = session.scalar(query)
-        session.rollback()
-        if found is None:
-            raise
-        return found
-    return prompt.id
+    session.rollback()
+    return found
+
+
+def _new_version(
+    prompt: Prompt, number: int, data: PromptCreate, messages: list[dict[str, Any]] | None, author: str
+) -> PromptVersion:
+    return PromptVersion(
+        id=new_id("pv"),
+        prompt_id=prompt.id,
+        version=number,
+        messages=messages,
+        template=data.template,
+        variables=templates.variables(messages, data.template),
+        model=data.model,
+        params=data.params,
+        message=data.message,
+        author=author,
+        content_hash=_content_hash(data, messages),
+    )
 
 
 def push(session: Session, principal: Principal, data: PromptCreate) -> tuple[Prompt, PromptVersion, bool]:
-    """Store a new version (or, with `only_if_changed`, return the latest when nothing changed)."""
+    """Store a new version (or, with `only_if_changed`, return the latest when nothing changed).
+
+    A new prompt is created with its first version in one transaction; if a concurrent push created it
+    first, this push goes on as a push to an existing prompt.
+    """
     principal.require(Role.member)
     messages = [m.model_dump(exclude_none=False) for m in data.messages] if data.messages else None
-    needed = templates.variables(messages, data.template)
+    templates.variables(messages, data.template)  # refuse templates that do not parse before any write
     for label in data.labels:
         _check_label(label)
-    prompt_id = _ensure_prompt(session, principal, data)
+    prompt_id = _find_prompt(session, principal, data.name)
+    if prompt_id is None:
+        prompt = Prompt(
+            id=new_id("prm"),
+            project_id=principal.project_id,
+            name=data.name,
+            description=data.description or "",
+            latest_version=1,
+            protected_labels=list(DEFAULT_PROTECTED),
+        )
+        session.add(prompt)
+        version = _new_version(prompt, 1, data, messages, principal.key_id)
+        session.add(version)
+        try:
+            _set_labels(session, principal, prompt, data.labels, 1)
+            session.commit()
+            return prompt, version, True
+        except IntegrityError:  # a concurrent push created the prompt first
+            session.rollback()
+        except Exception:
+            session.rollback()
+            raise
+        prompt_id = _find_prompt(session, principal, data.name)
+        assert prompt_id is not None
+    try:
+        return _push_existing(session, principal, prompt_id, data, messages)
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _push_existing(
+    session: Session,
+    principal: Principal,
+    prompt_id: str,
+    data: PromptCreate,
+    messages: list[dict[str, Any]] | None,
+) -> tuple[Prompt, PromptVersion, bool]:
     number = session.scalar(
         update(Prompt)
         .where(Prompt.id == prompt_id)
         .values(latest_version=Prompt.latest_version + 1, updated_at=utcnow())
         .returning(Prompt.latest_version)
     )
-    assert number is not None
+    if number is None:
+        raise NotFound(f"prompt {data.name!r} was deleted while this version was pushed")
     prompt = session.get_one(Prompt, prompt_id)
     for label in data.labels:
         _may_move(principal, prompt, label)
-    digest = _content_hash(data, messages)
+    version = _new_version(prompt, number, data, messages, principal.key_id)
     if data.only_if_changed and number > 1:
         previous = _version(session, prompt, number - 1)
-        if previous.content_hash == digest:
+        if previous.content_hash == version.content_hash:
             session.rollback()
             prompt = session.get_one(Prompt, prompt_id)
             previous = _version(session, prompt, number - 1)
             _set_labels(session, principal, prompt, data.labels, previous.version)
             session.commit()
             return prompt, previous, False
-    version = PromptVersion(
-        id=new_id("pv"),
-        prompt_id=prompt_id,
-        version=number,
-        messages=messages,
-        template=data.template,
-        variables=needed,
-        model=data.model,
-        params=data.params,
-        message=data.message,
-        author=principal.key_id,
-        content_hash=digest,
-    )
     session.add(version)
     if data.description is not None:
         prompt.description = data.description

@@ -24,6 +24,7 @@ TABLES_AT = {
     | {"providers", "gateway_routes", "gateway_prices", "gateway_limits", "gateway_spend"}
     | {"prompts", "prompt_versions", "prompt_labels"},
 }
+TABLES_AT["0010"] = TABLES_AT["0009"] | {"datasets", "dataset_versions", "dataset_items"}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

@@ -36,6 +36,7 @@ class Client:
             base_url=self.url, headers=headers, timeout=timeout or settings.timeout, transport=transport
         )
         self.prompts = PromptsAPI(self)
+        self.datasets = DatasetsAPI(self)
 
     def close(self) -> None:
         self._http.close()
@@ -56,6 +57,16 @@ class Client:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def raw(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """The response body as bytes (exports); errors as for `request`."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise KeelAPIError(0, "unreachable", f"cannot reach Keel at {self.url}: {exc}") from None
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.content
 
     def paginate(self, path: str, **params: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -122,4 +133,5 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
     return KeelAPIError(response.status_code, "http_error", str(body)[:500])
 
 
-from keel.client.prompts import PromptsAPI  # noqa: E402  (it refers back to Client)
+from keel.client.datasets import DatasetsAPI  # noqa: E402  (these refer back to Client)
+from keel.client.prompts import PromptsAPI  # noqa: E402

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "keel.tracing.models",
     "keel.gateway.models",
     "keel.prompts.models",
+    "keel.datasets.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"
 

@@ -21,6 +21,7 @@ BUILTIN_PLUGINS = (
     "keel.tracing.plugin",
     "keel.gateway.plugin",
     "keel.prompts.plugin",
+    "keel.datasets.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]

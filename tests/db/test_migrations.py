@@ -25,6 +25,7 @@ TABLES_AT = {
     | {"prompts", "prompt_versions", "prompt_labels"},
 }
 TABLES_AT["0010"] = TABLES_AT["0009"] | {"datasets", "dataset_versions", "dataset_items"}
+TABLES_AT["0011"] = TABLES_AT["0010"] | {"experiments", "experiment_results"}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

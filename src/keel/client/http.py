@@ -31,12 +31,14 @@ class Client:
         settings = ClientSettings()
         self.url = (url or settings.url).rstrip("/")
         key = api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
+        self.api_key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._http = httpx.Client(
             base_url=self.url, headers=headers, timeout=timeout or settings.timeout, transport=transport
         )
         self.prompts = PromptsAPI(self)
         self.datasets = DatasetsAPI(self)
+        self.experiments = ExperimentsAPI(self)
 
     def close(self) -> None:
         self._http.close()
@@ -134,4 +136,5 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
 
 
 from keel.client.datasets import DatasetsAPI  # noqa: E402  (these refer back to Client)
+from keel.client.experiments import ExperimentsAPI  # noqa: E402
 from keel.client.prompts import PromptsAPI  # noqa: E402

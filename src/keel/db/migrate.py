@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "keel.gateway.models",
     "keel.prompts.models",
     "keel.datasets.models",
+    "keel.evals.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"
 

@@ -7,6 +7,7 @@ errors) move on to the next attempt; any other upstream 4xx goes back to the cal
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class Call:
     cache_hit: bool = False
     usage_estimated: bool = False
     prompt: tuple[str, int] | None = None  # (name, version) when the request named a registry prompt
+    attributes: dict[str, Any] = field(default_factory=dict)  # extra span attributes (e.g. experiment ids)
+    trace_id: str = field(default_factory=lambda: os.urandom(16).hex())
 
     def count_tokens_if_missing(self) -> None:
         """An upstream that answered without usage is counted locally (marked as an estimate)."""
@@ -330,6 +333,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         attributes["user.id"] = call.body["user"]
     if call.attempts:
         attributes["keel.failed_attempts"] = list(call.attempts)
+    attributes.update(call.attributes)
     name = f"{call.operation} {call.route}"
     span = InternalSpan(
         call.project_id,
@@ -337,6 +341,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         call.started_ns,
         time.time_ns(),
         {k: v for k, v in attributes.items() if v is not None},
+        trace_id=call.trace_id,
         kind="server",
         error=call.error,
     )

@@ -38,6 +38,9 @@ class JobContext:
         self._stopping = stopping
         self.cancel_event = threading.Event()
         self._last_progress = 0.0
+        self.services: dict[
+            str, Any
+        ] = {}  # the server's services (e.g. "evals"), for handlers that need them
 
     @contextmanager
     def session(self) -> Iterator[Session]:

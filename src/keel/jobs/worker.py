@@ -27,7 +27,14 @@ Handler = Callable[[JobContext], dict[str, Any] | None]
 
 
 class Worker:
-    def __init__(self, sessions: SessionFactory, kinds: Registry[Handler], settings: JobSettings) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        kinds: Registry[Handler],
+        settings: JobSettings,
+        services: dict[str, Any] | None = None,
+    ) -> None:
+        self.services = services if services is not None else {}
         self.id = f"{socket.gethostname()}:{os.getpid()}:{new_id('wrk')[-6:]}"
         self._sessions = sessions
         self._kinds = kinds
@@ -66,6 +73,7 @@ class Worker:
             ctx = JobContext(
                 job.id, job.project_id, dict(job.params), job.attempts, self._sessions, self._stopping
             )
+            ctx.services = self.services
         with self._lock:
             self._running[ctx.job_id] = ctx
         try:

@@ -48,5 +48,10 @@ def register_services(register: Register) -> None:
 
 
 @hookspec
+def register_evaluators(register: Register) -> None:
+    """Register evaluators: `register(name, evaluator)` with a `keel.evals.evaluators.base.Evaluator`."""
+
+
+@hookspec
 def register_providers(register: Register) -> None:
     """Register gateway provider kinds: `register(name, kind)` with a `ProviderKind` (gateway/providers)."""

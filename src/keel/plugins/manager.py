@@ -22,6 +22,7 @@ BUILTIN_PLUGINS = (
     "keel.gateway.plugin",
     "keel.prompts.plugin",
     "keel.datasets.plugin",
+    "keel.evals.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]
@@ -45,6 +46,8 @@ class Plugins:
         self.manager.hook.register_readiness_checks(register=self.readiness_checks.register)
         self.provider_kinds: Registry[Any] = Registry("provider kind")
         self.manager.hook.register_providers(register=self.provider_kinds.register)
+        self.evaluators: Registry[Any] = Registry("evaluator")
+        self.manager.hook.register_evaluators(register=self.evaluators.register)
         self.services: Registry[ServiceFactory] = Registry("service")
         self.manager.hook.register_services(register=self.services.register)
 

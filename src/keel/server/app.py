@@ -35,7 +35,7 @@ def create_app(
             runtime.services[name] = factory(runtime)
             runtime.services[name].start()
         if settings.worker_enabled:
-            runtime.worker = Worker(runtime.sessions, registry.job_kinds, settings)
+            runtime.worker = Worker(runtime.sessions, registry.job_kinds, settings, runtime.services)
             runtime.worker.start()
         try:
             yield

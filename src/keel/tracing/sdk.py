@@ -71,6 +71,14 @@ def configure(
     return provider
 
 
+def use_client(url: str, api_key: str | None) -> None:
+    """Export to this server unless tracing was configured already (the SDK's experiments call this)."""
+    with _state.lock:
+        configured = _state.provider is not None
+    if not configured:
+        configure(url, api_key)
+
+
 def flush(timeout_millis: int = 10_000) -> bool:
     """Export every finished span now; returns False if the export timed out."""
     return _state.provider.force_flush(timeout_millis) if _state.provider else True

@@ -1,0 +1,126 @@
+"""One gateway call from admission to its books: resolve the prompt, route, admit against limits, call
+upstream (with the cache), then price, trace and settle. Both the HTTP endpoints and in-process callers
+(experiments, judges) run calls through here, so every path is limited, traced and priced the same way.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from keel.core.auth import Principal, Role
+from keel.core.errors import KeelError
+from keel.gateway import chat, limits
+from keel.gateway.cache import cache_key
+from keel.gateway.config import ProjectGateway, RoutePlan
+from keel.gateway.runtime import Gateway
+from keel.server.fast import Reply
+
+log = logging.getLogger("keel.gateway")
+
+
+async def view(runtime: Any, project_id: str) -> ProjectGateway:
+    gateway: Gateway = runtime.service("gateway")
+    return await gateway.config.view(project_id)
+
+
+@dataclass
+class Turn:
+    """One gateway call in flight: what it was admitted with, and how to close its books."""
+
+    runtime: Any
+    gateway: Gateway
+    view: ProjectGateway
+    plan: RoutePlan
+    guard: limits.Guard
+    call: chat.Call
+
+    async def finish(self) -> None:
+        """Price the call, trace it and settle its budget reservation, whatever happened."""
+        self.call.count_tokens_if_missing()
+        self.call.price(self.view.prices)
+        record(self.runtime, self.call)
+        await limits.settle(
+            self.gateway.sessions, self.gateway.windows, self.guard, self.call.usage, self.call.cost_micros
+        )
+
+
+async def begin(
+    runtime: Any,
+    principal: Principal,
+    body: dict[str, Any],
+    operation: str,
+    attributes: dict[str, Any] | None,
+) -> Turn:
+    principal.require(Role.member)
+    gateway: Gateway = runtime.service("gateway")
+    project = await view(runtime, principal.project_id)
+    plan = project.plan(body["model"])
+    guard = await limits.admit(gateway.sessions, gateway.windows, project, principal, plan, body)
+    call = chat.Call(principal.project_id, plan.name, body, operation)
+    call.attributes.update(attributes or {})
+    return Turn(runtime, gateway, project, plan, guard, call)
+
+
+async def run_chat(
+    runtime: Any, principal: Principal, body: dict[str, Any], attributes: dict[str, Any] | None = None
+) -> tuple[Reply, chat.Call]:
+    """A chat completion for `body` (a parsed request, possibly naming a prompt)."""
+    prompt = None
+    if "prompt" in body or "variables" in body:
+        principal.require(Role.member)
+        prompt = await runtime.service("prompts").apply(principal, body)
+    turn = await begin(runtime, principal, chat.check_chat(body), "chat", attributes)
+    if prompt is not None:
+        turn.call.prompt = (prompt.name, prompt.version)
+    gateway, plan, call = turn.gateway, turn.plan, turn.call
+    if not body.get("stream"):
+        key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
+        cached = gateway.cache.get(key) if key else None
+        try:
+            if cached is not None:
+                call.cache_hit = True
+                status, content = 200, cached
+                chat.account_cached(call, cached)
+            else:
+                status, content = await chat.complete(gateway.pool, plan, call)
+                if key and status == 200:
+                    gateway.cache.put(key, content, plan.cache_ttl_s or 0)
+        finally:
+            await turn.finish()
+        headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
+        return Reply(status, content, headers=headers), call
+    try:
+        status, chunks = await chat.open_stream(gateway.pool, plan, call)
+    except Exception:
+        await turn.finish()
+        raise
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await turn.finish()
+
+    return Reply(status, relay(), "text/event-stream" if status == 200 else "application/json"), call
+
+
+async def run_embeddings(
+    runtime: Any, principal: Principal, body: dict[str, Any], attributes: dict[str, Any] | None = None
+) -> tuple[Reply, chat.Call]:
+    turn = await begin(runtime, principal, body, "embeddings", attributes)
+    try:
+        status, content = await chat.complete(turn.gateway.pool, turn.plan, turn.call)
+    finally:
+        await turn.finish()
+    return Reply(status, content), turn.call
+
+
+def record(runtime: Any, call: chat.Call) -> None:
+    try:
+        runtime.service("tracing.writer").submit(
+            [chat.trace_row(call, runtime.settings.trace_max_value_bytes)], background=True
+        )
+    except KeelError as exc:
+        log.warning("gateway trace not recorded: %s", exc.detail, extra={"project_id": call.project_id})

@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from keel.client.feedback import feedback  # noqa: E402
 from keel.client.http import Client, KeelAPIError  # noqa: E402
 from keel.tracing.openai_instrument import instrument_openai, uninstrument_openai  # noqa: E402
 from keel.tracing.sdk import SpanHandle, flush, trace  # noqa: E402
@@ -13,6 +14,7 @@ __all__ = [
     "SpanHandle",
     "__version__",
     "configure_tracing",
+    "feedback",
     "flush",
     "instrument_openai",
     "trace",

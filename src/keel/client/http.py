@@ -39,6 +39,7 @@ class Client:
         self.prompts = PromptsAPI(self)
         self.datasets = DatasetsAPI(self)
         self.experiments = ExperimentsAPI(self)
+        self.feedback = FeedbackAPI(self)
 
     def close(self) -> None:
         self._http.close()
@@ -137,4 +138,5 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
 
 from keel.client.datasets import DatasetsAPI  # noqa: E402  (these refer back to Client)
 from keel.client.experiments import ExperimentsAPI  # noqa: E402
+from keel.client.feedback import FeedbackAPI  # noqa: E402
 from keel.client.prompts import PromptsAPI  # noqa: E402

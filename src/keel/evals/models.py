@@ -7,7 +7,7 @@ is ever scored twice into the summary.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keel.core.clock import utcnow
@@ -52,4 +52,23 @@ class ExperimentResult(Base):
     reasons: Mapped[dict[str, Any]]
     trace_id: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OnlineRule(Base):
+    """Evaluate a sample of production traces in the background; scores land on the traces as feedback."""
+
+    __tablename__ = "online_eval_rules"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_online_eval_rules_project_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    filter: Mapped[dict[str, Any]]
+    sample_rate: Mapped[float]
+    evaluators: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    cursor_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    evaluated: Mapped[int] = mapped_column(default=0)
+    author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,17 +25,21 @@ def register_job_kinds(register: Register) -> None:
 
 @hookimpl
 def register_services(register: Register) -> None:
+    from keel.evals.online import OnlineEvaluator
     from keel.evals.runtime import Evals
 
     register("evals", Evals)
+    register("evals.online", OnlineEvaluator)
 
 
 @hookimpl
 def register_routers(register: Register) -> None:
+    from keel.evals import online_routes
     from keel.evals.routes import evaluator_router, router
 
     register(router)
     register(evaluator_router)
+    register(online_routes.router)
 
 
 @hookimpl

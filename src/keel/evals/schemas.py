@@ -131,3 +131,34 @@ class Comparison(BaseModel):
     experiments: list[str]
     metrics: dict[str, dict[str, Any]] = Field(description="metric → experiment id → paired comparison")
     items: list[dict[str, Any]]
+
+
+class OnlineRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    filter: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Trace filters: name, model, route, prompt_version, status, tag, user.",
+    )
+    sample_rate: float = Field(default=1.0, gt=0, le=1, description="Share of matching traces evaluated.")
+    evaluators: list[EvaluatorSpec] = Field(min_length=1)
+    enabled: bool = True
+
+    @field_validator("evaluators", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class OnlineRuleOut(BaseModel):
+    id: str
+    name: str
+    filter: dict[str, Any]
+    sample_rate: float
+    evaluators: list[dict[str, Any]]
+    enabled: bool
+    evaluated: int
+    created_at: datetime

@@ -110,3 +110,55 @@ def summarize(
         }
         for (group, feedback_name), entry in sorted(buckets.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
     ]
+
+
+def record_scores(
+    session: Session,
+    project_id: str,
+    trace_id: str,
+    scored: Any,
+    source: str,
+    author: str,
+) -> int:
+    """Store an evaluator's verdicts on a trace: a value per metric, or the reason it could not score.
+
+    `scored` has `scores`, `errors` and `reasons` (keel.evals.scoring.Scored). The caller commits.
+    """
+    rows = [
+        Feedback(
+            id=new_id("fb"),
+            project_id=project_id,
+            trace_id=trace_id,
+            name=metric,
+            value=value,
+            comment=scored.reasons.get(metric),
+            author=author,
+            source=source,
+        )
+        for metric, value in scored.scores.items()
+    ] + [
+        Feedback(
+            id=new_id("fb"),
+            project_id=project_id,
+            trace_id=trace_id,
+            name=metric,
+            value=None,
+            label="not scored",
+            comment=reason,
+            author=author,
+            source=source,
+        )
+        for metric, reason in scored.errors.items()
+    ]
+    session.add_all(rows)
+    return len(rows)
+
+
+def traces_with_source(session: Session, project_id: str, trace_ids: list[str], source: str) -> set[str]:
+    """Which of these traces already have feedback from `source` (an online rule scores a trace once)."""
+    if not trace_ids:
+        return set()
+    query = select(Feedback.trace_id).where(
+        Feedback.project_id == project_id, Feedback.source == source, Feedback.trace_id.in_(trace_ids)
+    )
+    return {t for t in session.scalars(query) if t is not None}

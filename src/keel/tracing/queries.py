@@ -199,3 +199,11 @@ def trace_groups(
         )
         found.update({trace_id: value for trace_id, value in session.execute(query).all()})
     return found
+
+
+def traces_updated_after(
+    session: Session, principal: Principal, query: TraceQuery, after_ns: int, limit: int
+) -> list[Trace]:
+    """Traces matching `query` whose rollup changed after `after_ns`, oldest change first (for scanners)."""
+    statement = _filtered(principal, query).where(Trace.updated_ns > after_ns)
+    return list(session.scalars(statement.order_by(Trace.updated_ns, Trace.trace_id).limit(limit)))

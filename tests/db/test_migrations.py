@@ -28,6 +28,7 @@ TABLES_AT["0010"] = TABLES_AT["0009"] | {"datasets", "dataset_versions", "datase
 TABLES_AT["0011"] = TABLES_AT["0010"] | {"experiments", "experiment_results"}
 TABLES_AT["0012"] = TABLES_AT["0011"] | {"feedback"}
 TABLES_AT["0013"] = TABLES_AT["0012"] | {"online_eval_rules"}
+TABLES_AT["0014"] = TABLES_AT["0013"] | {"annotation_queues", "annotation_items"}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

@@ -65,3 +65,67 @@ class FeedbackSummary(BaseModel):
     group_by: str
     items: list[FeedbackGroup]
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class QueueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, pattern=NAME)
+    description: str = Field(default="", max_length=2000)
+    score_names: list[str] = Field(
+        min_length=1, max_length=20, description="What reviewers score, e.g. correctness."
+    )
+    reviews_per_item: int = Field(
+        default=1, ge=1, le=10, description="Reviews an item needs; >1 measures agreement."
+    )
+
+
+class QueueItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trace_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    experiment_id: str | None = None
+    item_keys: list[str] = Field(default_factory=list, max_length=10_000)
+    assignee: str | None = Field(default=None, description="A key id; unassigned items go to anyone.")
+
+    @model_validator(mode="after")
+    def _some(self) -> "QueueItemsIn":
+        if not self.trace_ids and not (self.experiment_id and self.item_keys):
+            raise ValueError("give trace_ids, or experiment_id with item_keys")
+        return self
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scores: dict[str, float] = Field(default_factory=dict)
+    label: str | None = Field(default=None, max_length=200)
+    comment: str | None = Field(default=None, max_length=10_000)
+    skip: bool = Field(default=False, description="Pass on this item (it goes to someone else).")
+
+
+class QueueItemOut(BaseModel):
+    id: str
+    trace_id: str | None
+    experiment_id: str | None
+    item_key: str | None
+    assignee: str | None
+    status: str
+    reviews: int
+    input: Any = None
+    output: Any = None
+    expected: Any = None
+
+
+class QueueOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    score_names: list[str]
+    reviews_per_item: int
+    total: int
+    done: int
+    pending: int
+    reviewers: dict[str, int]
+    agreement: dict[str, dict[str, Any]]
+    created_at: datetime

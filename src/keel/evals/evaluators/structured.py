@@ -6,8 +6,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import jsonschema
-
 from keel.evals.evaluators.base import EvalContext, Evaluator, Result, Sample, each, text
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -27,6 +25,8 @@ def json_valid(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalConte
 
 
 def json_schema(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | None) -> list[Result]:
+    import jsonschema
+
     schema = params.get("schema")
     if not isinstance(schema, dict):
         raise ValueError("json_schema needs params.schema (a JSON Schema object)")

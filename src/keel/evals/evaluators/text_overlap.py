@@ -7,9 +7,6 @@ with Porter stemming by default (`params.use_stemmer`). `expected` may be a list
 from collections.abc import Sequence
 from typing import Any
 
-import sacrebleu
-from rouge_score import rouge_scorer
-
 from keel.evals.evaluators.base import EvalContext, Evaluator, Result, Sample, each, text
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -24,6 +21,8 @@ def _references(expected: Any) -> list[str]:
 
 
 def bleu(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | None) -> list[Result]:
+    import sacrebleu  # imported on use: these libraries take seconds to import, the CLI should not pay it
+
     return each(
         samples,
         True,
@@ -32,6 +31,8 @@ def bleu(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | N
 
 
 def chrf(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | None) -> list[Result]:
+    import sacrebleu
+
     return each(
         samples,
         True,
@@ -40,6 +41,8 @@ def chrf(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | N
 
 
 def rouge(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | None) -> list[Result]:
+    from rouge_score import rouge_scorer  # pulls in nltk and scipy (~1.6 s)
+
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=bool(params.get("use_stemmer", True)))
 
     def one(sample: Sample) -> Result:

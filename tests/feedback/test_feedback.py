@@ -74,3 +74,18 @@ def test_feedback_is_isolated_between_projects(client: TestClient) -> None:
     assert outsider.delete(f"/api/v1/feedback/{own}").status_code == 404
     outsider.post("/api/v1/feedback", json={"trace_id": trace_id, "name": "thumbs", "value": 0})
     assert outsider.get("/api/v1/feedback/summary").json()["items"] == []  # the trace is not theirs
+
+
+def test_trace_aggregates_carry_a_feedback_score(client: TestClient) -> None:
+    liked = [trace(client, "v@1") for _ in range(3)]
+    disliked = trace(client, "v@2")
+    for trace_id in liked[:2]:
+        client.post("/api/v1/feedback", json={"trace_id": trace_id, "name": "thumbs", "value": 1})
+    client.post("/api/v1/feedback", json={"trace_id": disliked, "name": "thumbs", "value": 0})
+    params = {"bucket": "1d", "group_by": "prompt_version", "feedback": "thumbs"}
+    rows = {r["group"]: r for r in client.get("/api/v1/traces/aggregates", params=params).json()["items"]}
+    assert rows["v@1"]["count"] == 3
+    assert rows["v@1"]["feedback"] == {"name": "thumbs", "n": 2, "mean": 1.0}
+    assert rows["v@2"]["feedback"] == {"name": "thumbs", "n": 1, "mean": 0.0}
+    plain = client.get("/api/v1/traces/aggregates", params={"bucket": "1d"}).json()["items"]
+    assert plain[0]["feedback"] is None

@@ -105,10 +105,11 @@ def store(session: Session, experiment: Experiment, rows: list[dict[str, Any]]) 
         insert(ExperimentResult)
         .values(values)
         .on_conflict_do_nothing(index_elements=["experiment_id", "item_key"])
+        .returning(ExperimentResult.id)
     )
-    written = getattr(session.execute(statement), "rowcount", 0)
+    written = len(session.execute(statement).all())  # rowcount is -1 for this on psycopg
     session.commit()
-    return int(written or 0)
+    return written
 
 
 def counts(session: Session, experiment_id: str) -> tuple[int, int]:

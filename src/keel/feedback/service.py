@@ -162,3 +162,19 @@ def traces_with_source(session: Session, project_id: str, trace_ids: list[str], 
         Feedback.project_id == project_id, Feedback.source == source, Feedback.trace_id.in_(trace_ids)
     )
     return {t for t in session.scalars(query) if t is not None}
+
+
+def values_for(session: Session, project_id: str, name: str, trace_ids: list[str]) -> dict[str, list[float]]:
+    """Scores named `name` on these traces (for trace aggregates)."""
+    found: dict[str, list[float]] = {}
+    for offset in range(0, len(trace_ids), 500):
+        query = select(Feedback.trace_id, Feedback.value).where(
+            Feedback.project_id == project_id,
+            Feedback.name == name,
+            Feedback.value.is_not(None),
+            Feedback.trace_id.in_(trace_ids[offset : offset + 500]),
+        )
+        for trace_id, value in session.execute(query).all():
+            if trace_id is not None and value is not None:
+                found.setdefault(trace_id, []).append(float(value))
+    return found

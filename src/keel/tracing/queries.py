@@ -5,6 +5,7 @@ free-text search and the trace view touch `spans`.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,7 +124,14 @@ def get_trace(session: Session, principal: Principal, trace_id: str) -> tuple[Tr
     return trace, list(spans)
 
 
-def aggregates(session: Session, principal: Principal, query: AggregateQuery) -> list[dict[str, Any]]:
+FeedbackValues = Callable[[list[str]], dict[str, list[float]]]
+
+
+def aggregates(
+    session: Session, principal: Principal, query: AggregateQuery, feedback: FeedbackValues | None = None
+) -> list[dict[str, Any]]:
+    """Buckets of counts, errors, latency percentiles, tokens and cost; with `query.feedback` and a
+    `feedback(trace_ids)` lookup, also the mean of that feedback score over each bucket's traces."""
     width = BUCKET_NS[query.bucket] * 1_000_000_000
     group = GROUP_COLUMNS.get(query.group_by)
     columns = [
@@ -134,6 +142,7 @@ def aggregates(session: Session, principal: Principal, query: AggregateQuery) ->
         Trace.completion_tokens,
         Trace.total_tokens,
         Trace.cost_micros,
+        Trace.trace_id,
     ]
     base = _filtered(principal, query).with_only_columns(*columns, *([group] if group is not None else []))
     rows: list[Any] = list(session.execute(base.limit(MAX_AGGREGATE_ROWS + 1)).all())
@@ -142,12 +151,24 @@ def aggregates(session: Session, principal: Principal, query: AggregateQuery) ->
     cells: dict[tuple[int, str | None], list[Any]] = defaultdict(list)
     for row in rows:
         bucket: int = row[0] // width * width
-        keys: list[str | None] = [row[7]] if group is not None else [None]
+        keys: list[str | None] = [row[8]] if group is not None else [None]
         if query.group_by == "tag":
-            keys = [t for t in (row[7] or "").strip("|").split("|") if t] or [None]
+            keys = [t for t in (row[8] or "").strip("|").split("|") if t] or [None]
         for key in keys:
             cells[(bucket, key)].append(row)
-    return [_summarise(bucket, key, members) for (bucket, key), members in sorted(cells.items(), key=_order)]
+    scores = feedback(sorted({row[7] for row in rows})) if feedback is not None and query.feedback else None
+    summaries = []
+    for (bucket, key), members in sorted(cells.items(), key=_order):
+        summary = _summarise(bucket, key, members)
+        if scores is not None:
+            values = [v for row in members for v in scores.get(row[7], ())]
+            summary["feedback"] = {
+                "name": query.feedback,
+                "n": len(values),
+                "mean": sum(values) / len(values) if values else None,
+            }
+        summaries.append(summary)
+    return summaries
 
 
 def _order(item: tuple[tuple[int, str | None], list[Any]]) -> tuple[int, str]:

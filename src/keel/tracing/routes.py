@@ -64,7 +64,13 @@ def list_traces(
 def aggregates(
     query: Annotated[AggregateQuery, Query()], session: SessionDep, principal: PrincipalDep
 ) -> AggregateList:
-    return AggregateList(items=[Bucket(**row) for row in queries.aggregates(session, principal, query)])
+    from keel.feedback.service import values_for  # feedback builds on tracing; this joins them back
+
+    def scores(trace_ids: list[str]) -> dict[str, list[float]]:
+        return values_for(session, principal.project_id, str(query.feedback), trace_ids)
+
+    rows = queries.aggregates(session, principal, query, scores)
+    return AggregateList(items=[Bucket(**row) for row in rows])
 
 
 @router.get("/retention")

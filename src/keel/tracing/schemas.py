@@ -115,6 +115,7 @@ class AggregateQuery(BaseModel):
     until: datetime | None = None
     bucket: Literal["1m", "5m", "15m", "1h", "6h", "1d"] = "1h"
     group_by: GroupKey = "none"
+    feedback: str | None = Field(default=None, max_length=100, description="Add this feedback score's mean.")
 
 
 class Bucket(BaseModel):
@@ -130,6 +131,7 @@ class Bucket(BaseModel):
     completion_tokens: int
     total_tokens: int
     cost_usd: Decimal
+    feedback: dict[str, Any] | None = None
 
 
 class AggregateList(BaseModel):

@@ -128,3 +128,21 @@ def test_local_refuses_what_it_cannot_do(local: TestClient) -> None:
             max_tokens=2048,
             messages=[{"role": "user", "content": "word " * 7000}],
         )
+
+
+def test_embedding_similarity_evaluator_uses_the_local_model(local: TestClient) -> None:
+    items = [
+        {"input": "q1", "expected": "The cat sits on the mat."},
+        {"input": "q2", "expected": "Paris is in France."},
+    ]
+    local.post("/api/v1/datasets", json={"name": "sim", "items": items})
+    body = {"dataset": "sim", "task": {"type": "client"}, "evaluators": ["embedding_similarity"]}
+    experiment = local.post("/api/v1/experiments", json=body).json()
+    pending = local.get(f"/api/v1/experiments/{experiment['id']}/pending").json()["items"]
+    outputs = {"q1": "A cat is sitting on a mat.", "q2": "Quarterly revenue grew by four percent."}
+    results = [{"item_key": p["item_key"], "output": outputs[p["input"]]} for p in pending]
+    local.post(f"/api/v1/experiments/{experiment['id']}/results", json={"results": results})
+    scored = local.get(f"/api/v1/experiments/{experiment['id']}/results").json()["items"]
+    similarity = {r["input"]: r["scores"]["embedding_similarity"] for r in scored}
+    assert similarity["q1"] > 0.8
+    assert similarity["q2"] < 0.3

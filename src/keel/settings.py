@@ -14,13 +14,21 @@ from keel.core.errors import ConfigError
 from keel.db.settings import StoreSettings
 from keel.evals.settings import EvalSettings
 from keel.jobs.settings import JobSettings
+from keel.knowledge.settings import KnowledgeSettings
 from keel.local.settings import LocalSettings
 from keel.server.settings import ServerSettings
 from keel.tracing.settings import TraceSettings
 
 
 class Settings(
-    BaseSettings, ServerSettings, StoreSettings, JobSettings, TraceSettings, LocalSettings, EvalSettings
+    BaseSettings,
+    ServerSettings,
+    StoreSettings,
+    JobSettings,
+    TraceSettings,
+    LocalSettings,
+    EvalSettings,
+    KnowledgeSettings,
 ):
     model_config = SettingsConfigDict(
         env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True

@@ -40,6 +40,7 @@ class Client:
         self.datasets = DatasetsAPI(self)
         self.experiments = ExperimentsAPI(self)
         self.feedback = FeedbackAPI(self)
+        self.knowledge = KnowledgeAPI(self)
 
     def close(self) -> None:
         self._http.close()
@@ -139,4 +140,5 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
 from keel.client.datasets import DatasetsAPI  # noqa: E402  (these refer back to Client)
 from keel.client.experiments import ExperimentsAPI  # noqa: E402
 from keel.client.feedback import FeedbackAPI  # noqa: E402
+from keel.client.knowledge import KnowledgeAPI  # noqa: E402
 from keel.client.prompts import PromptsAPI  # noqa: E402

@@ -24,6 +24,7 @@ MODEL_MODULES = (
     "keel.datasets.models",
     "keel.evals.models",
     "keel.feedback.models",
+    "keel.knowledge.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"
 

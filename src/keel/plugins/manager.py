@@ -24,6 +24,7 @@ BUILTIN_PLUGINS = (
     "keel.datasets.plugin",
     "keel.evals.plugin",
     "keel.feedback.plugin",
+    "keel.knowledge.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]

@@ -71,11 +71,11 @@ def delete(name: str, session: SessionDep, principal: PrincipalDep) -> Response:
 @router.post("/{name}/uploads", status_code=201)
 def upload(
     name: str,
-    content: Annotated[bytes, Body(media_type="application/octet-stream")],
     filename: Annotated[str, Query(min_length=1, max_length=500)],
     runtime: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
+    content: Annotated[bytes, Body(media_type="application/octet-stream")] = b"",
 ) -> dict[str, str]:
     """Store a file for ingestion (the body is the file); its name picks the loader and labels results."""
     principal.require(Role.member)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from keel.core.auth import Principal, Role
-from keel.core.errors import InvalidInput
+from keel.core.errors import InvalidInput, PayloadTooLarge
 from keel.knowledge import chunking, service
 from keel.knowledge.fetch import fetch
 from keel.knowledge.index import KnowledgeIndex
@@ -47,7 +47,7 @@ class Knowledge:
     # -- uploads: stored under a generated name, so no client-given path ever reaches the file system
     def save_upload(self, upload_id: str, content: bytes) -> None:
         if len(content) > self.settings.knowledge_max_document_bytes:
-            raise InvalidInput(
+            raise PayloadTooLarge(
                 f"the file is larger than {self.settings.knowledge_max_document_bytes} bytes "
                 "(KEEL_KNOWLEDGE_MAX_DOCUMENT_BYTES)"
             )

@@ -73,3 +73,17 @@ def test_a_write_during_a_load_is_not_overwritten_by_it(gw: TestClient) -> None:
     assert config.cached(project_id) is None
     assert gw.post("/api/v1/providers", json={"name": "late", "kind": "openai", "base_url": "http://x/v1"})
     assert "late" in asyncio.run(config.view(project_id)).upstreams
+
+
+def test_a_provider_added_after_a_call_is_usable_at_once(gw: TestClient, stub_url: str) -> None:
+    message = [{"role": "user", "content": "hi"}]
+    assert gw.post("/v1/chat/completions", json={"model": "stub/m", "messages": message}).status_code == 200
+    made = gw.post("/api/v1/providers", json={"name": "fresh", "kind": "openai", "base_url": stub_url})
+    assert made.status_code == 201
+    reply = gw.post("/v1/chat/completions", json={"model": "fresh/m", "messages": message})
+    assert reply.status_code == 200, reply.text
+    gw.patch(
+        "/api/v1/providers/fresh", json={"base_url": "http://127.0.0.1:9/v1", "options": {"timeout_s": 1}}
+    )
+    moved = gw.post("/v1/chat/completions", json={"model": "fresh/m", "messages": message})
+    assert moved.status_code == 502  # the update applies at once too

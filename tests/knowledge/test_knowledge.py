@@ -190,3 +190,45 @@ def test_bad_requests_and_isolation(kb: TestClient, tmp_path: Path) -> None:
     outsider = TestClient(kb.app, headers=bearer(key))
     assert outsider.get("/api/v1/knowledge/handbook").status_code == 404
     assert outsider.post("/api/v1/knowledge/handbook/search", json={"query": "leave"}).status_code == 404
+
+
+def test_rag_answers_with_context_citations_and_a_retrieval_span(kb: TestClient) -> None:
+    from tests.stubs.openai_stub import SEEN, openai_stub
+
+    ingest(kb, {"rag.md": b"# Parking\n\nStaff park in garage B; visitors use level 2 of garage A."})
+    with openai_stub() as stub:
+        made = kb.post("/api/v1/providers", json={"name": "rag-stub", "kind": "openai", "base_url": stub})
+        assert made.status_code == 201, made.text
+        body = {
+            "model": "rag-stub/m",
+            "messages": [{"role": "user", "content": "Where do staff park?"}],
+            "knowledge": {"bases": ["handbook"], "top_k": 2, "mode": "vector"},
+        }
+        reply = kb.post("/v1/chat/completions", json=body)
+        assert reply.status_code == 200, reply.text
+        sent = SEEN[-1]["body"]
+        assert "knowledge" not in sent
+        assert sent["messages"][0]["role"] == "system"
+        assert "[1] (rag.md) Staff park in garage B" in sent["messages"][0]["content"]
+        assert sent["messages"][-1] == {"role": "user", "content": "Where do staff park?"}
+        citations = reply.json()["citations"]
+        assert citations[0]["source"] == "rag.md"
+        assert citations[0]["index"] == 1
+        bad = kb.post("/v1/chat/completions", json={**body, "knowledge": {"bases": []}})
+        assert bad.status_code == 422
+        assert bad.json()["error"]["param"] == "knowledge.bases"
+        missing = kb.post("/v1/chat/completions", json={**body, "knowledge": {"bases": ["nope"]}})
+        assert missing.status_code == 404
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        traces = kb.get("/api/v1/traces", params={"model": "m-2026"}).json()["items"]
+        if traces:
+            break
+        time.sleep(0.1)
+    detail = kb.get(f"/api/v1/traces/{traces[0]['trace_id']}").json()
+    root = detail["spans"][0]
+    assert root["name"] == "chat rag-stub/m"
+    retrieval = root["children"][0]
+    assert retrieval["name"] == "retrieval"
+    assert retrieval["parent_span_id"] == root["span_id"]
+    assert citations[0]["chunk_id"] in retrieval["attributes"]["keel.retrieval.chunks"]

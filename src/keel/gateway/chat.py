@@ -64,6 +64,8 @@ class Call:
     prompt: tuple[str, int] | None = None  # (name, version) when the request named a registry prompt
     attributes: dict[str, Any] = field(default_factory=dict)  # extra span attributes (e.g. experiment ids)
     trace_id: str = field(default_factory=lambda: os.urandom(16).hex())
+    span_id: str = field(default_factory=lambda: os.urandom(8).hex())
+    child_spans: list[InternalSpan] = field(default_factory=list)  # e.g. the retrieval step of a RAG call
 
     def count_tokens_if_missing(self) -> None:
         """An upstream that answered without usage is counted locally (marked as an estimate)."""
@@ -342,6 +344,7 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         time.time_ns(),
         {k: v for k, v in attributes.items() if v is not None},
         trace_id=call.trace_id,
+        span_id=call.span_id,
         kind="server",
         error=call.error,
     )

@@ -137,10 +137,14 @@ class GatewayConfig:
         if loading is None:
             loading = asyncio.ensure_future(asyncio.to_thread(self.load, project_id))
             self._loading[project_id] = loading
-            loading.add_done_callback(lambda _: self._loading.pop(project_id, None))
+            loading.add_done_callback(lambda done: self._forget_load(project_id, done))
         if entry is not None:
             return entry[1]
         return await asyncio.shield(loading)
+
+    def _forget_load(self, project_id: str, done: "asyncio.Future[ProjectGateway]") -> None:
+        if self._loading.get(project_id) is done:
+            del self._loading[project_id]
 
     def load(self, project_id: str) -> ProjectGateway:
         generation = self._generation.get(project_id, 0)
@@ -214,3 +218,4 @@ class GatewayConfig:
         with self._lock:
             self._generation[project_id] = self._generation.get(project_id, 0) + 1
             self._cache.pop(project_id, None)
+            self._loading.pop(project_id, None)  # a load already running read the old config

@@ -69,9 +69,11 @@ def list_kinds(runtime: RuntimeDep, principal: PrincipalDep) -> dict[str, list[P
 def create(
     body: ProviderCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> ProviderOut:
-    return out(
-        service.create_provider(session, principal, body, runtime.plugins.provider_kinds, runtime.secrets)
+    provider = service.create_provider(
+        session, principal, body, runtime.plugins.provider_kinds, runtime.secrets
     )
+    _invalidate(runtime, principal.project_id)
+    return out(provider)
 
 
 @router.get("")
@@ -91,11 +93,11 @@ def get(ref: str, session: SessionDep, principal: PrincipalDep) -> ProviderOut:
 def update(
     ref: str, body: ProviderUpdate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> ProviderOut:
-    return out(
-        service.update_provider(
-            session, principal, ref, body, runtime.plugins.provider_kinds, runtime.secrets
-        )
+    provider = service.update_provider(
+        session, principal, ref, body, runtime.plugins.provider_kinds, runtime.secrets
     )
+    _invalidate(runtime, principal.project_id)
+    return out(provider)
 
 
 @router.delete("/{ref}", status_code=204)

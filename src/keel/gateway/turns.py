@@ -3,10 +3,13 @@ upstream (with the cache), then price, trace and settle. Both the HTTP endpoints
 (experiments, judges) run calls through here, so every path is limited, traced and priced the same way.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from keel.core.auth import Principal, Role
 from keel.core.errors import KeelError
@@ -14,7 +17,9 @@ from keel.gateway import chat, limits
 from keel.gateway.cache import cache_key
 from keel.gateway.config import ProjectGateway, RoutePlan
 from keel.gateway.runtime import Gateway
+from keel.knowledge import rag
 from keel.server.fast import Reply
+from keel.tracing.internal import InternalSpan, internal_row
 
 log = logging.getLogger("keel.gateway")
 
@@ -70,9 +75,29 @@ async def run_chat(
     if "prompt" in body or "variables" in body:
         principal.require(Role.member)
         prompt = await runtime.service("prompts").apply(principal, body)
+    retrieval = None
+    if "knowledge" in body:
+        principal.require(Role.member)
+        retrieval = await asyncio.to_thread(
+            rag.retrieve, runtime.service("knowledge"), principal, body.pop("knowledge"), body
+        )
     turn = await begin(runtime, principal, chat.check_chat(body), "chat", attributes)
     if prompt is not None:
         turn.call.prompt = (prompt.name, prompt.version)
+    if retrieval is not None:
+        turn.call.child_spans.append(
+            InternalSpan(
+                principal.project_id,
+                "retrieval",
+                retrieval.started_ns,
+                retrieval.ended_ns,
+                retrieval.span_attributes(),
+                trace_id=turn.call.trace_id,
+                parent_span_id=turn.call.span_id,
+                kind="internal",
+                service_name="keel-knowledge",
+            )
+        )
     gateway, plan, call = turn.gateway, turn.plan, turn.call
     if not body.get("stream"):
         key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
@@ -86,6 +111,8 @@ async def run_chat(
                 status, content = await chat.complete(gateway.pool, plan, call)
                 if key and status == 200:
                     gateway.cache.put(key, content, plan.cache_ttl_s or 0)
+            if retrieval is not None and status == 200:
+                content = orjson.dumps({**orjson.loads(content), "citations": retrieval.citations()})
         finally:
             await turn.finish()
         headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
@@ -119,8 +146,8 @@ async def run_embeddings(
 
 def record(runtime: Any, call: chat.Call) -> None:
     try:
-        runtime.service("tracing.writer").submit(
-            [chat.trace_row(call, runtime.settings.trace_max_value_bytes)], background=True
-        )
+        limit = runtime.settings.trace_max_value_bytes
+        rows = [chat.trace_row(call, limit), *(internal_row(span, limit) for span in call.child_spans)]
+        runtime.service("tracing.writer").submit(rows, background=True)
     except KeelError as exc:
         log.warning("gateway trace not recorded: %s", exc.detail, extra={"project_id": call.project_id})

@@ -1,5 +1,7 @@
 """Evaluators score what the field's libraries score, and say why when they cannot."""
 
+import math
+
 import pytest
 import sacrebleu
 from rouge_score import rouge_scorer
@@ -110,3 +112,20 @@ def test_gate_conditions_parse_and_check() -> None:
         gate.parse("rougeL < __import__('os')")
     with pytest.raises(ValueError, match="has no scores for `bleu`"):
         gate.parse("bleu < 3").check(summary, None)
+
+
+def test_retrieval_metrics() -> None:
+    hits = [{"source": "a.md"}, {"source": "b.md"}, {"source": "c.md"}]
+    result = score("retrieval", [Sample("q", hits, ["b.md", "z.md"])], k=3)[0]
+    assert result == {
+        "recall_at_k": 0.5,
+        "mrr": 0.5,
+        "ndcg_at_k": pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3))),
+    }
+    assert score("retrieval", [Sample("q", hits, "a.md")], k=1)[0] == {
+        "recall_at_k": 1.0,
+        "mrr": 1.0,
+        "ndcg_at_k": 1.0,
+    }
+    assert score("retrieval", [Sample("q", ["x", "y"], "y")])[0]["mrr"] == 0.5
+    assert isinstance(score("retrieval", [Sample("q", "not a list", "a")])[0], Failed)

@@ -232,3 +232,27 @@ def test_rag_answers_with_context_citations_and_a_retrieval_span(kb: TestClient)
     assert retrieval["name"] == "retrieval"
     assert retrieval["parent_span_id"] == root["span_id"]
     assert citations[0]["chunk_id"] in retrieval["attributes"]["keel.retrieval.chunks"]
+
+
+def test_retrieval_quality_is_an_experiment(kb: TestClient) -> None:
+    ingest(kb, {"handbook.md": HANDBOOK, "travel.html": TRAVEL})
+    queries = [
+        {"input": "how many days of paid holiday", "expected": ["handbook.md"]},
+        {"input": {"query": "booking flights for a trip"}, "expected": "travel.html"},
+        {"input": {"query": ""}, "expected": "x"},
+    ]
+    kb.post("/api/v1/datasets", json={"name": "kb-queries", "items": queries})
+    body = {
+        "dataset": "kb-queries",
+        "task": {"type": "retrieval", "knowledge": "handbook", "params": {"top_k": 3, "mode": "hybrid"}},
+        "evaluators": [{"name": "retrieval", "params": {"k": 3}}],
+    }
+    created = kb.post("/api/v1/experiments", json=body)
+    assert created.status_code == 201, created.text
+    deadline = time.monotonic() + 60
+    while (found := kb.get(f"/api/v1/experiments/{created.json()['id']}").json())["status"] != "succeeded":
+        assert time.monotonic() < deadline, found
+        time.sleep(0.2)
+    assert found["summary"]["recall_at_k"]["mean"] == 1.0
+    assert found["summary"]["mrr"]["mean"] == 1.0
+    assert found["failed"] == 1  # the empty query is reported, not scored

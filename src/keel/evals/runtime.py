@@ -123,6 +123,29 @@ class Evals:
         message = orjson.loads(content)["choices"][0]["message"]
         return message.get("content") or "", None, latency, call.trace_id
 
+    async def retrieve(
+        self, principal: Principal, task: dict[str, Any], value: Any
+    ) -> tuple[Any, str | None, float, str | None]:
+        """A retrieval task: search the knowledge base for the item's query; the output is the ranked hits."""
+        query = value.get("query") if isinstance(value, dict) else value
+        started = time.perf_counter()
+        if not isinstance(query, str) or not query:
+            return None, 'the item\'s input must be a query string (or {"query": ...})', 0.0, None
+        params = task.get("params") or {}
+        try:
+            hits = await asyncio.to_thread(
+                self.runtime.service("knowledge").search_by_name,
+                principal,
+                task["knowledge"],
+                query,
+                int(params.get("top_k", 10)),
+                str(params.get("mode", "hybrid")),
+            )
+        except KeelError as exc:
+            return None, exc.detail, (time.perf_counter() - started) * 1000, None
+        output = [{k: h[k] for k in ("source", "document_id", "chunk_id", "score")} for h in hits]
+        return output, None, (time.perf_counter() - started) * 1000, None
+
     async def embed(
         self, principal: Principal, texts: list[str], model: str, attributes: dict[str, Any]
     ) -> list[list[float]]:
@@ -218,9 +241,13 @@ class Evals:
                 ctx.check()
                 while queue and len(in_flight) < limit:
                     item = queue.pop()
-                    body = task_request(experiment["task"], item["input"])
                     item_attributes = {**attributes, "keel.dataset.item": item["item_key"]}
-                    in_flight[self.submit(self.chat(principal, body, item_attributes))] = item
+                    task = experiment["task"]
+                    if task["type"] == "retrieval":
+                        work = self.retrieve(principal, task, item["input"])
+                    else:
+                        work = self.chat(principal, task_request(task, item["input"]), item_attributes)
+                    in_flight[self.submit(work)] = item
                 ready, _ = concurrent.futures.wait(
                     in_flight, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED
                 )

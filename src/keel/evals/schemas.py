@@ -18,8 +18,9 @@ class TaskSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["prompt", "model", "client"]
+    type: Literal["prompt", "model", "client", "retrieval"]
     prompt: str | None = Field(default=None, description="NAME[@VERSION|@LABEL] for type prompt.")
+    knowledge: str | None = Field(default=None, description="Knowledge base a retrieval task searches.")
     model: str | None = Field(default=None, description="Model or route; overrides the prompt's.")
     params: dict[str, Any] = Field(default_factory=dict, description="temperature, max_tokens, ...")
 
@@ -29,6 +30,8 @@ class TaskSpec(BaseModel):
             raise ValueError("a prompt task needs `prompt` (NAME, NAME@VERSION or NAME@LABEL)")
         if self.type == "model" and not self.model:
             raise ValueError("a model task needs `model`")
+        if self.type == "retrieval" and not self.knowledge:
+            raise ValueError("a retrieval task needs `knowledge` (a knowledge base name)")
         return self
 
 

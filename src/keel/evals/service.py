@@ -32,7 +32,7 @@ def create(session: Session, principal: Principal, data: ExperimentCreate) -> Ex
     experiment = Experiment(
         id=new_id("exp"),
         project_id=principal.project_id,
-        name=data.name or f"{data.dataset}@{version} {data.task.prompt or data.task.model or 'client'}",
+        name=data.name or f"{data.dataset}@{version} {_task_label(data)}",
         dataset_id=dataset.id,
         dataset_version=version,
         split=data.split,
@@ -46,6 +46,10 @@ def create(session: Session, principal: Principal, data: ExperimentCreate) -> Ex
     session.add(experiment)
     session.commit()
     return experiment
+
+
+def _task_label(data: ExperimentCreate) -> str:
+    return data.task.prompt or data.task.model or data.task.knowledge or data.task.type
 
 
 def get(session: Session, principal: Principal, experiment_id: str) -> Experiment:

@@ -112,6 +112,13 @@ class Knowledge:
             for h in hits
         ]
 
+    def search_by_name(
+        self, principal: Principal, name: str, query: str, top_k: int, mode: str
+    ) -> list[dict[str, Any]]:
+        with self.runtime.sessions() as session:
+            kb = service.get(session, principal, name)
+        return self.search(principal, kb, query, top_k, mode, {}, None)
+
     # -- the ingestion job
     def run_job(self, ctx: Any) -> dict[str, Any]:
         params = ctx.params

@@ -3,6 +3,7 @@
 from keel.evals.evaluators.base import Evaluator
 from keel.evals.evaluators.matching import CONTAINS, EXACT, REGEX
 from keel.evals.evaluators.model_based import EMBEDDING, JUDGE
+from keel.evals.evaluators.retrieval import RETRIEVAL
 from keel.evals.evaluators.structured import JSON_SCHEMA, JSON_VALID, NUMERIC
 from keel.evals.evaluators.text_overlap import BLEU, CHRF, ROUGE
 
@@ -18,4 +19,5 @@ BUILTIN: tuple[Evaluator, ...] = (
     ROUGE,
     EMBEDDING,
     JUDGE,
+    RETRIEVAL,
 )

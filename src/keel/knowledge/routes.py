@@ -22,7 +22,7 @@ from keel.knowledge.schemas import (
 from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
-STORES = ("flat",)
+STORES = ("flat", "pgvector")
 
 
 def out(session: SessionDep, kb: KnowledgeBase) -> KnowledgeBaseOut:

@@ -99,7 +99,12 @@ class Knowledge:
                     f"the query embedding has {vector.shape[0]} dimensions; "
                     f"the base was built with {index.matrix.shape[1]}"
                 )
-        hits = index.search(query, vector, mode, top_k, filters, mmr)
+        external = None
+        if kb.store == "pgvector" and vector is not None and mode != "keyword":
+            wanted = top_k * 10 if (filters or mmr is not None or mode == "hybrid") else top_k
+            with self.runtime.sessions() as session:
+                external = index.rows_of(service.nearest(session, kb, vector, wanted))
+        hits = index.search(query, vector, mode, top_k, filters, mmr, external)
         return [
             {
                 "text": index.texts[h.row],
@@ -125,7 +130,7 @@ class Knowledge:
         principal = Principal(params.get("author", "job"), ctx.project_id, Role.member)
         with ctx.session() as session:
             kb = service.get_by_id(session, params["kb_id"])
-            kb_id, model, chunk_settings = kb.id, kb.embedding_model, dict(kb.chunking)
+            kb_id, model, chunk_settings, store = kb.id, kb.embedding_model, dict(kb.chunking), kb.store
         sources: list[tuple[str, Any]] = [("upload", u) for u in params.get("uploads", [])]
         sources += [("url", u) for u in params.get("urls", [])]
         report: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "failed": [], "chunks": 0}
@@ -136,7 +141,9 @@ class Knowledge:
                     self._fail(ctx, kb_id, name, str(loaded_or_error), report)
                     continue
                 try:
-                    self._ingest(ctx, principal, kb_id, model, chunk_settings, name, loaded_or_error, report)
+                    self._ingest(
+                        ctx, principal, kb_id, (model, store), chunk_settings, name, loaded_or_error, report
+                    )
                 except (InvalidInput, LoadError, ValueError) as exc:
                     self._fail(ctx, kb_id, name, str(exc), report)
             ctx.progress((done + 1) / len(sources), f"{done + 1}/{len(sources)} sources")
@@ -219,12 +226,13 @@ class Knowledge:
         ctx: Any,
         principal: Principal,
         kb_id: str,
-        model: str,
+        model_and_store: tuple[str, str],
         settings: dict[str, Any],
         name: str,
         loaded: Loaded,
         report: dict[str, Any],
     ) -> None:
+        model, store = model_and_store
         digest = hashlib.sha256(loaded.text.encode()).hexdigest()
         with ctx.session() as session:
             previous = service.document_hash(session, kb_id, name)
@@ -242,7 +250,7 @@ class Knowledge:
         ]
         with ctx.session() as session:
             service.replace_document(
-                session, kb_id, name, loaded.title, digest, chunks, int(vectors.shape[1])
+                session, kb_id, name, loaded.title, digest, chunks, int(vectors.shape[1]), store
             )
         report["updated" if previous else "added"] += 1
         report["chunks"] += len(chunks)

@@ -4,6 +4,7 @@ for the search index. `revision` moves on every change so cached indexes know th
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from keel.core.auth import Principal, Role
 from keel.core.clock import utcnow
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
+from keel.knowledge import queries
 from keel.knowledge.models import Chunk, Document, KnowledgeBase
 from keel.knowledge.schemas import KnowledgeBaseIn
 
@@ -20,6 +22,8 @@ def create(session: Session, principal: Principal, data: KnowledgeBaseIn, stores
     principal.require(Role.member)
     if data.store not in stores:
         raise InvalidInput(f"unknown vector store {data.store!r}; known: {', '.join(stores)}", param="store")
+    if data.store == "pgvector" and (reason := queries.available(session)) is not None:
+        raise InvalidInput(reason, param="store")
     if data.chunking.overlap >= data.chunking.max_tokens:
         raise InvalidInput("chunking.overlap must be smaller than chunking.max_tokens", param="chunking")
     kb = KnowledgeBase(
@@ -102,6 +106,7 @@ def replace_document(
     content_hash: str,
     chunks: list[NewChunk],
     dimensions: int,
+    store: str = "flat",
 ) -> Document:
     """Swap a document's chunks in one transaction: searches see the old or the new chunks, never half."""
     try:
@@ -114,7 +119,7 @@ def replace_document(
         document.title, document.content_hash, document.chunk_count = title[:500], content_hash, len(chunks)
         document.status, document.error, document.updated_at = "ready", None, utcnow()
         session.flush()
-        session.add_all(
+        rows = [
             Chunk(
                 id=new_id("chk"),
                 kb_id=kb_id,
@@ -125,7 +130,12 @@ def replace_document(
                 embedding=chunk.embedding,
             )
             for position, chunk in enumerate(chunks)
-        )
+        ]
+        session.add_all(rows)
+        if store == "pgvector":
+            session.flush()
+            vectors = [(row.id, np.frombuffer(row.embedding, dtype=np.float32)) for row in rows]
+            queries.write(session, kb_id, vectors, dimensions)
         _bump(session, kb_id, dimensions)
         session.commit()
     except Exception:
@@ -180,3 +190,10 @@ def index_rows(session: Session, kb_id: str) -> list[Any]:
         .order_by(Chunk.document_id, Chunk.position)
     )
     return list(session.execute(query).all())
+
+
+def nearest(session: Session, kb: KnowledgeBase, query: Any, limit: int) -> list[tuple[str, float]]:
+    """The pgvector store's nearest chunks (the flat store searches in memory instead)."""
+    if kb.dimensions is None:
+        return []
+    return queries.search(session, kb.id, query, kb.dimensions, limit)

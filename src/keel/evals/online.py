@@ -13,9 +13,8 @@ import logging
 import threading
 from typing import Any
 
-import orjson
-
 from keel.core.auth import Principal, Role
+from keel.core.jsontext import parse_json_or_text
 from keel.evals import queries, scoring
 from keel.evals.evaluators.base import Sample
 from keel.feedback import service as feedback
@@ -23,15 +22,6 @@ from keel.tracing import queries as traces
 
 log = logging.getLogger("keel.evals")
 BATCH = 200
-
-
-def _parsed(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
 
 
 def sampled(rule_id: str, trace_id: str, rate: float) -> bool:
@@ -88,7 +78,10 @@ class OnlineEvaluator:
                 t for t in found if t.trace_id not in done and sampled(rule.id, t.trace_id, rule.sample_rate)
             ]
             samples: list[Sample | None] = [
-                Sample(_parsed(t.input), _parsed(t.output), None, {"trace_id": t.trace_id}) for t in chosen
+                Sample(
+                    parse_json_or_text(t.input), parse_json_or_text(t.output), None, {"trace_id": t.trace_id}
+                )
+                for t in chosen
             ]
             context = evals.context(principal, f"online:{rule.name}") if chosen else None
             scored = scoring.score(rule.evaluators, evals.registry, samples, context) if chosen else []

@@ -1,12 +1,12 @@
 """Online evaluation rules: CRUD, and the scanner's reads and cursor updates."""
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal, Role
-from keel.core.errors import Conflict, InvalidInput, NotFound
+from keel.core.errors import InvalidInput
 from keel.core.ids import new_id
+from keel.db.named import add_unique, by_name
 from keel.evals.models import OnlineRule
 from keel.evals.schemas import OnlineRuleIn
 from keel.tracing.schemas import TraceQuery
@@ -39,13 +39,7 @@ def create_rule(session: Session, principal: Principal, data: OnlineRuleIn, star
         cursor_ns=start_ns,
         author=principal.key_id,
     )
-    session.add(rule)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"an online evaluation rule named {data.name!r} already exists") from None
-    return rule
+    return add_unique(session, rule, f"an online evaluation rule named {data.name!r} already exists")
 
 
 def list_rules(session: Session, principal: Principal) -> list[OnlineRule]:
@@ -54,12 +48,7 @@ def list_rules(session: Session, principal: Principal) -> list[OnlineRule]:
 
 
 def get_rule(session: Session, principal: Principal, name: str) -> OnlineRule:
-    found = session.scalar(
-        select(OnlineRule).where(OnlineRule.project_id == principal.project_id, OnlineRule.name == name)
-    )
-    if found is None:
-        raise NotFound(f"online evaluation rule {name!r} not found")
-    return found
+    return by_name(session, OnlineRule, principal.project_id, name, "online evaluation rule")
 
 
 def set_enabled(session: Session, principal: Principal, name: str, enabled: bool) -> OnlineRule:

@@ -5,12 +5,12 @@ from itertools import combinations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal, Role
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
+from keel.db.named import add_unique, by_name
 from keel.evals import service as experiments
 from keel.feedback.models import AnnotationItem, AnnotationQueue, Feedback
 from keel.feedback.schemas import QueueIn, QueueItemsIn, ReviewIn
@@ -33,24 +33,11 @@ def create_queue(session: Session, principal: Principal, data: QueueIn) -> Annot
         score_names=data.score_names,
         reviews_per_item=data.reviews_per_item,
     )
-    session.add(queue)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"an annotation queue named {data.name!r} already exists") from None
-    return queue
+    return add_unique(session, queue, f"an annotation queue named {data.name!r} already exists")
 
 
 def get_queue(session: Session, principal: Principal, name: str) -> AnnotationQueue:
-    found = session.scalar(
-        select(AnnotationQueue).where(
-            AnnotationQueue.project_id == principal.project_id, AnnotationQueue.name == name
-        )
-    )
-    if found is None:
-        raise NotFound(f"annotation queue {name!r} not found")
-    return found
+    return by_name(session, AnnotationQueue, principal.project_id, name, "annotation queue")
 
 
 def list_queues(session: Session, principal: Principal) -> list[AnnotationQueue]:

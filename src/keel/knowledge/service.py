@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal, Role
 from keel.core.clock import utcnow
-from keel.core.errors import Conflict, InvalidInput, NotFound
+from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
+from keel.db.named import add_unique, by_name
 from keel.knowledge import queries
 from keel.knowledge.models import Chunk, Document, KnowledgeBase
 from keel.knowledge.schemas import KnowledgeBaseIn
@@ -35,24 +35,11 @@ def create(session: Session, principal: Principal, data: KnowledgeBaseIn, stores
         chunking=data.chunking.model_dump(),
         store=data.store,
     )
-    session.add(kb)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"a knowledge base named {data.name!r} already exists") from None
-    return kb
+    return add_unique(session, kb, f"a knowledge base named {data.name!r} already exists")
 
 
 def get(session: Session, principal: Principal, name: str) -> KnowledgeBase:
-    found = session.scalar(
-        select(KnowledgeBase).where(
-            KnowledgeBase.project_id == principal.project_id, KnowledgeBase.name == name
-        )
-    )
-    if found is None:
-        raise NotFound(f"knowledge base {name!r} not found")
-    return found
+    return by_name(session, KnowledgeBase, principal.project_id, name, "knowledge base")
 
 
 def get_by_id(session: Session, kb_id: str) -> KnowledgeBase:

@@ -21,6 +21,7 @@ from keel.core.clock import utcnow
 from keel.core.errors import Forbidden, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
+from keel.db.named import by_name
 from keel.prompts import templates
 from keel.prompts.models import Prompt, PromptLabel, PromptVersion
 from keel.prompts.schemas import LABEL_NAME, PromptCreate, PromptUpdate
@@ -179,12 +180,7 @@ def _set_labels(
 
 
 def get_prompt(session: Session, principal: Principal, name: str) -> Prompt:
-    prompt = session.scalar(
-        select(Prompt).where(Prompt.project_id == principal.project_id, Prompt.name == name)
-    )
-    if prompt is None:
-        raise NotFound(f"prompt {name!r} not found")
-    return prompt
+    return by_name(session, Prompt, principal.project_id, name, "prompt")
 
 
 def _version(session: Session, prompt: Prompt, number: int) -> PromptVersion:

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from keel.core.errors import ConfigError
 from keel.db.settings import StoreSettings
 from keel.evals.settings import EvalSettings
+from keel.finetune.settings import FineTuneSettings
 from keel.jobs.settings import JobSettings
 from keel.knowledge.settings import KnowledgeSettings
 from keel.local.settings import LocalSettings
@@ -29,6 +30,7 @@ class Settings(
     LocalSettings,
     EvalSettings,
     KnowledgeSettings,
+    FineTuneSettings,
 ):
     model_config = SettingsConfigDict(
         env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True

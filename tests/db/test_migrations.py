@@ -30,6 +30,13 @@ TABLES_AT["0012"] = TABLES_AT["0011"] | {"feedback"}
 TABLES_AT["0013"] = TABLES_AT["0012"] | {"online_eval_rules"}
 TABLES_AT["0014"] = TABLES_AT["0013"] | {"annotation_queues", "annotation_items"}
 TABLES_AT["0015"] = TABLES_AT["0014"] | {"knowledge_bases", "knowledge_documents", "knowledge_chunks"}
+TABLES_AT["0016"] = TABLES_AT["0015"] | {
+    "finetune_runs",
+    "finetune_metrics",
+    "registered_models",
+    "model_versions",
+    "model_aliases",
+}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from keel.core.errors import KeelError
 from keel.core.secrets import SecretBox
@@ -23,6 +24,7 @@ from keel.gateway.providers.base import Adapter, ProviderKind
 from keel.plugins.registry import Registry
 
 TTL = 2.0
+REGISTERED = "models"  # the provider name of the model registry's versions: `models/NAME@ALIAS`
 
 
 class ModelNotFound(KeelError):
@@ -91,14 +93,22 @@ class ProjectGateway:
     prices: dict[str, PriceRule]
     limits: dict[str, LimitRule]
 
+    def registered(self) -> list[str]:
+        upstream = self.upstreams.get(REGISTERED)
+        transport: Any = getattr(upstream.adapter, "transport", None) if upstream else None
+        return sorted(transport.adapters) if transport is not None else []
+
     def plan(self, model: str) -> RoutePlan:
         if model in self.routes:
             return self.routes[model]
+        if "@" in model and "/" not in model:
+            model = f"{REGISTERED}/{model}"
         provider, _, upstream_model = model.partition("/")
         if upstream_model and provider in self.upstreams:
             target = Target(self.upstreams[provider], upstream_model, 1.0, upstream_model)
             return RoutePlan(model, (target,), (), "none", 1)
-        names = sorted(self.routes) + [f"{p}/<model>" for p in sorted(self.upstreams)]
+        names = sorted(self.routes) + self.registered()
+        names += [f"{p}/<model>" for p in sorted(self.upstreams) if p != REGISTERED]
         raise ModelNotFound(
             f"The model `{model}` does not exist in this project; use one of: "
             f"{', '.join(names) or 'none (configure a provider first)'}",
@@ -113,11 +123,13 @@ class GatewayConfig:
         box: SecretBox,
         kinds: Registry[ProviderKind],
         local: Callable[[], Adapter | None] = lambda: None,
+        registered: Callable[[Any, str], Upstream | None] = lambda session, project_id: None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._kinds = kinds
         self._local = local
+        self._registered = registered
         self.ttl = TTL
         self._cache: dict[str, tuple[float, ProjectGateway]] = {}
         self._generation: dict[str, int] = {}
@@ -164,8 +176,14 @@ class GatewayConfig:
             }
 
             local = self._local()
+            for name, upstream in list(upstreams.items()):
+                if upstream.kind == "local" and local is not None:  # in-process, whatever it is called
+                    upstreams[name] = Upstream(name, "local", "", None, 600.0, (), local)
             if local is not None and "local" not in upstreams:
                 upstreams["local"] = Upstream("local", "local", "", None, 600.0, (), local)
+            registered = self._registered(session, project_id)
+            if registered is not None:
+                upstreams[REGISTERED] = registered
 
             def targets(items: list[dict[str, object]]) -> tuple[Target, ...]:
                 return tuple(

@@ -18,7 +18,7 @@ v1 = APIRouter(tags=["gateway"])
 @v1.get("/v1/models")
 async def list_models(runtime: RuntimeDep, principal: FastPrincipalDep) -> dict[str, Any]:
     view = await turns.view(runtime, principal.project_id)
-    names = sorted(view.routes)
+    names = sorted(view.routes) + view.registered()
     local = view.upstreams.get("local")
     if local is not None and getattr(local.adapter, "transport", None) is not None:
         names += [f"local/{model}" for model in LOCAL_MODELS]

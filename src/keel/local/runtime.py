@@ -4,9 +4,10 @@ import importlib.util
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
-from keel.local.chat_model import LocalChatModel, gguf_dir
+from keel.local.chat_model import MODEL_NAME, LocalChatModel, gguf_dir
 from keel.local.embedder import LocalEmbedder, model_dir
 
 log = logging.getLogger("keel.local")
@@ -26,6 +27,8 @@ class LocalModels:
         self.chat = LocalChatModel(settings.cache_dir, settings.local_threads)
         self.embedder = LocalEmbedder(settings.local_threads)
         self.error: str | None = None
+        self._cache_dir, self._threads = settings.cache_dir, settings.local_threads
+        self._bases: dict[str, LocalChatModel] = {}
         self._thread: threading.Thread | None = None
 
     @property
@@ -42,6 +45,17 @@ class LocalModels:
 
     def stop(self) -> None:
         pass
+
+    def chat_for(self, base_model: str) -> LocalChatModel:
+        """The chat model for a base: the bundled one, or a model folder (loaded once, then kept)."""
+        if base_model == f"local/{MODEL_NAME}":
+            return self.chat
+        if base_model not in self._bases:
+            folder = Path(base_model)
+            if not (folder / "config.json").is_file():
+                raise ValueError(f"{base_model} is not a model folder on this machine")
+            self._bases[base_model] = LocalChatModel(self._cache_dir, self._threads, folder)
+        return self._bases[base_model]
 
     def _load(self) -> None:
         started = time.perf_counter()

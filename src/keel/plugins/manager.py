@@ -25,6 +25,7 @@ BUILTIN_PLUGINS = (
     "keel.evals.plugin",
     "keel.feedback.plugin",
     "keel.knowledge.plugin",
+    "keel.finetune.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]

@@ -7,6 +7,8 @@ fallbacks, tracing, prices, budgets and the cache treat it like any other provid
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -56,9 +58,20 @@ class LocalResponse:
         pass
 
 
+@dataclass(frozen=True)
+class ServedAdapter:
+    """A registered fine-tune: its base model and the folder of its LoRA adapter."""
+
+    base_model: str
+    path: Path
+
+
 class LocalTransport:
-    def __init__(self, models: Any) -> None:
+    """Answers for the bundled models, and for one project's registered LoRA versions (`adapters`)."""
+
+    def __init__(self, models: Any, adapters: dict[str, ServedAdapter] | None = None) -> None:
         self.models = models
+        self.adapters = adapters or {}
 
     async def post(self, path: str, body: bytes, stream: bool) -> LocalResponse:
         request = orjson.loads(body)
@@ -72,12 +85,20 @@ class LocalTransport:
             return _error(503, f"local models failed to load: {self.models.error}", "local_unavailable")
         if path == "/embeddings":
             return await self._embeddings(request)
-        if request["model"] != CHAT_MODEL:
+        served = self.adapters.get(request["model"])
+        if served is None and request["model"] != CHAT_MODEL:
             return _error(
                 404,
                 f"The model `local/{request['model']}` does not exist; local chat model: local/{CHAT_MODEL}",
                 "model_not_found",
             )
+        try:
+            chat = self.models.chat_for(served.base_model) if served else self.models.chat
+        except (OSError, ValueError) as exc:
+            return _error(
+                503, f"the base model of {request['model']} cannot be loaded: {exc}", "local_unavailable"
+            )
+        adapter = served.path if served else None
         if (request.get("n") or 1) != 1:
             return _error(422, "the local chat model returns one choice; n must be 1", "invalid_input")
         messages = [
@@ -85,12 +106,10 @@ class LocalTransport:
             for m in request["messages"]
         ]
         created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
-        base = {"id": ident, "created": created, "model": CHAT_MODEL}
+        base = {"id": ident, "created": created, "model": request["model"]}
         if not stream:
             try:
-                result: Generation = await anyio.to_thread.run_sync(
-                    self.models.chat.generate, messages, request
-                )
+                result: Generation = await anyio.to_thread.run_sync(chat.generate, messages, request, adapter)
             except ContextTooLong as exc:
                 return _error(400, str(exc), "context_length_exceeded")
             return LocalResponse(
@@ -110,13 +129,10 @@ class LocalTransport:
                     }
                 ),
             )
-        return LocalResponse(200, lines=self._stream(base, messages, request))
+        return LocalResponse(200, lines=self._stream(base, chat.stream(messages, request, adapter)))
 
-    async def _stream(
-        self, base: dict[str, Any], messages: list[dict[str, Any]], request: dict[str, Any]
-    ) -> AsyncIterator[str]:
+    async def _stream(self, base: dict[str, Any], pieces: Any) -> AsyncIterator[str]:
         chunk = {**base, "object": "chat.completion.chunk"}
-        pieces = await anyio.to_thread.run_sync(self.models.chat.stream, messages, request)
         done = object()
         while (piece := await anyio.to_thread.run_sync(next, pieces, done)) is not done:
             if isinstance(piece, Generation):

@@ -10,6 +10,7 @@ from typing import Any
 from keel.core.auth import Principal
 from keel.evals import service as experiments
 from keel.evals.schemas import ExperimentCreate
+from keel.finetune.schemas import EvaluateSpec
 from keel.finetune import service as registry
 from keel.finetune.models import ModelVersion
 from keel.jobs.context import JobCancelled, JobContext, WorkerStopping
@@ -52,7 +53,7 @@ def compare_with_champion(
     name = snapshot["register_as"]
     candidate = f"{name}@v{version.version}"
     against = _against(ctx, principal, name, snapshot["base_model"], spec.get("against"))
-    evaluators = spec.get("evaluators") or ["rougeL", "contains"]
+    evaluators = spec.get("evaluators") or EvaluateSpec().evaluators
     record: dict[str, Any] = {"candidate": candidate, "against": against, "split": split}
     evals = runtime.service("evals")
     try:

@@ -34,7 +34,7 @@ class LoraParams(BaseModel):
 class EvaluateSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    evaluators: list[Any] = Field(default_factory=lambda: ["rougeL", "contains"], min_length=1)
+    evaluators: list[Any] = Field(default_factory=lambda: ["exact_match", "contains", "rouge"], min_length=1)
     against: str | None = Field(
         default=None, description="Model to compare with; default: the `champion` alias, else the base model."
     )

@@ -105,7 +105,7 @@ def versions(session: Session, principal: Principal, name: str) -> list[ModelVer
     return list(session.scalars(query))
 
 
-def _model_for_update(session: Session, project_id: str, name: str) -> str:
+def _model_id(session: Session, project_id: str, name: str) -> str:
     existing = session.scalar(
         select(RegisteredModel.id).where(
             RegisteredModel.project_id == project_id, RegisteredModel.name == name
@@ -114,15 +114,8 @@ def _model_for_update(session: Session, project_id: str, name: str) -> str:
     if existing:
         return existing
     model = RegisteredModel(id=new_id("rm"), project_id=project_id, name=name)
-    try:
-        with session.begin_nested():
-            session.add(model)
-    except IntegrityError:  # created concurrently: use that one
-        return session.scalars(
-            select(RegisteredModel.id).where(
-                RegisteredModel.project_id == project_id, RegisteredModel.name == name
-            )
-        ).one()
+    session.add(model)
+    session.flush()  # a concurrent first registration of the same name fails here; the caller retries
     return model.id
 
 
@@ -145,36 +138,44 @@ def register_version(
     version_id = new_id("mv")
     key = f"models/{version_id}"
     store.put_dir(source, key)
-    try:
-        model_id = _model_for_update(session, project_id, name)
-        number = session.scalar(
-            update(RegisteredModel)
-            .where(RegisteredModel.id == model_id)
-            .values(latest_version=RegisteredModel.latest_version + 1, updated_at=utcnow())
-            .returning(RegisteredModel.latest_version)
-        )
-        version = ModelVersion(
-            id=version_id,
-            model_id=model_id,
-            version=number,
-            kind=kind,
-            base_model=base_model,
-            artifact_key=key,
-            run_id=run_id,
-            lineage=lineage or {},
-            metrics=metrics or {},
-            evaluations=[],
-            author=author,
-        )
-        session.add(version)
-        for alias in move_aliases:
-            _put_alias(session, model_id, alias, int(number or 0), author)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        store.delete(key)
-        raise
-    return version
+    for attempt in range(2):
+        try:
+            model_id = _model_id(session, project_id, name)
+            number = session.scalar(
+                update(RegisteredModel)
+                .where(RegisteredModel.id == model_id)
+                .values(latest_version=RegisteredModel.latest_version + 1, updated_at=utcnow())
+                .returning(RegisteredModel.latest_version)
+            )
+            version = ModelVersion(
+                id=version_id,
+                model_id=model_id,
+                version=number,
+                kind=kind,
+                base_model=base_model,
+                artifact_key=key,
+                run_id=run_id,
+                lineage=lineage or {},
+                metrics=metrics or {},
+                evaluations=[],
+                author=author,
+            )
+            session.add(version)
+            for alias in move_aliases:
+                _put_alias(session, model_id, alias, int(number or 0), author)
+            session.commit()
+            return version
+        except IntegrityError:
+            session.rollback()
+            if attempt == 0:
+                continue  # the model was created by a concurrent registration: use that one
+            store.delete(key)
+            raise
+        except BaseException:
+            session.rollback()
+            store.delete(key)
+            raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def _put_alias(session: Session, model_id: str, alias: str, version: int, author: str) -> None:

@@ -9,11 +9,15 @@ SYSTEM = {"role": "system", "content": "Be brief."}
 
 def test_accepted_shapes() -> None:
     chat = to_example("a", [SYSTEM, {"role": "user", "content": "hi"}], "hello")
-    assert chat.messages[-1] == {"role": "user", "content": "hi"} and chat.answer == "hello"
-    wrapped = to_example("b", {"messages": [{"role": "user", "content": "hi"}]}, [{"role": "assistant", "content": "yo"}])
+    assert chat.messages[-1] == {"role": "user", "content": "hi"}
+    assert chat.answer == "hello"
+    wrapped = to_example(
+        "b", {"messages": [{"role": "user", "content": "hi"}]}, [{"role": "assistant", "content": "yo"}]
+    )
     assert wrapped.answer == "yo"
     text = to_example("c", "What is 2+2?", {"role": "assistant", "content": "4"})
-    assert text.messages == [{"role": "user", "content": "What is 2+2?"}] and text.answer == "4"
+    assert text.messages == [{"role": "user", "content": "What is 2+2?"}]
+    assert text.answer == "4"
     parts = to_example("d", [{"role": "developer", "content": [{"type": "text", "text": "x"}]}], "y")
     assert parts.messages == [{"role": "system", "content": "x"}]
 

@@ -1,5 +1,5 @@
 """The model registry on SQLite and PostgreSQL: versions numbered under concurrency, aliases that move in one
-statement, references (`@v3`, `@alias`, `@latest`), lineage, notes, isolation, and no half-registered version."""
+statement, references (`@v3`, `@alias`, `@latest`), lineage, notes, isolation, no half-registered version."""
 
 import threading
 from pathlib import Path
@@ -43,15 +43,19 @@ def test_versions_aliases_and_references(client: TestClient, tmp_path: Path) -> 
     assert register(client, source) == "support@v1"
     assert register(client, source) == "support@v2"
     model = client.get("/api/v1/models/support").json()
-    assert model["latest_version"] == 2 and model["aliases"] == {"challenger": 2}
+    assert model["latest_version"] == 2
+    assert model["aliases"] == {"challenger": 2}
 
     moved = client.put("/api/v1/models/support/aliases/champion", json={"version": 1})
-    assert moved.status_code == 200 and moved.json()["aliases"] == {"champion": 1, "challenger": 2}
+    assert moved.status_code == 200
+    assert moved.json()["aliases"] == {"champion": 1, "challenger": 2}
     for ref, number in (("v1", 1), ("2", 2), ("champion", 1), ("challenger", 2), ("latest", 2)):
         assert client.get(f"/api/v1/models/support/versions/{ref}").json()["version"] == number
     first = client.get("/api/v1/models/support/versions/1").json()
-    assert first["aliases"] == ["champion"] and first["lineage"]["dataset"] == "tickets"
-    assert first["metrics"] == {"eval_loss": 0.5} and first["base_model"] == "local/smollm2-135m-instruct"
+    assert first["aliases"] == ["champion"]
+    assert first["lineage"]["dataset"] == "tickets"
+    assert first["metrics"] == {"eval_loss": 0.5}
+    assert first["base_model"] == "local/smollm2-135m-instruct"
 
     noted = client.patch("/api/v1/models/support/versions/champion", json={"notes": "passed the gate"})
     assert noted.json()["notes"] == "passed the gate"
@@ -64,11 +68,16 @@ def test_versions_aliases_and_references(client: TestClient, tmp_path: Path) -> 
 def test_bad_references_and_aliases(client: TestClient, tmp_path: Path) -> None:
     register(client, adapter(tmp_path))
     missing = client.get("/api/v1/models/support/versions/v9")
-    assert missing.status_code == 404 and "has no version v9" in missing.json()["detail"]
-    assert client.get("/api/v1/models/support/versions/gold").json()["detail"] == "model 'support' has no alias 'gold'"
+    assert missing.status_code == 404
+    assert "has no version v9" in missing.json()["detail"]
+    assert (
+        client.get("/api/v1/models/support/versions/gold").json()["detail"]
+        == "model 'support' has no alias 'gold'"
+    )
     assert client.get("/api/v1/models/nope").status_code == 404
     looks_like_version = client.put("/api/v1/models/support/aliases/v2", json={"version": 1})
-    assert looks_like_version.status_code == 422 and "look like a version" in looks_like_version.json()["detail"]
+    assert looks_like_version.status_code == 422
+    assert "look like a version" in looks_like_version.json()["detail"]
     no_such = client.put("/api/v1/models/support/aliases/champion", json={"version": 5})
     assert no_such.status_code == 404
     assert client.put("/api/v1/models/support/aliases/champion", json={"version": 0}).status_code == 422

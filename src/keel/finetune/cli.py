@@ -248,7 +248,7 @@ def export(
             timeout=600,
         )
     output.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         tar.extractall(output, filter="data")
     files = sorted(p.name for p in output.iterdir())
     console.print(f"wrote {output}: {', '.join(files)}")

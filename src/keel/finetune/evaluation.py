@@ -10,9 +10,9 @@ from typing import Any
 from keel.core.auth import Principal
 from keel.evals import service as experiments
 from keel.evals.schemas import ExperimentCreate
-from keel.finetune.schemas import EvaluateSpec
 from keel.finetune import service as registry
 from keel.finetune.models import ModelVersion
+from keel.finetune.schemas import EvaluateSpec
 from keel.jobs.context import JobCancelled, JobContext, WorkerStopping
 
 

@@ -38,8 +38,8 @@ def folder_for(finetune: Any, base_model: str, artifact_key: str, kind: str) -> 
 
 def archive(finetune: Any, base_model: str, artifact_key: str, kind: str, into: Path) -> Path:
     source = folder_for(finetune, base_model, artifact_key, kind)
-    path = into / f"{kind}.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
+    path = into / f"{kind}.tar"  # uncompressed: safetensors hardly compress, and gzip costs a minute per GB
+    with tarfile.open(path, "w") as tar:
         for file in sorted(source.iterdir()):
             tar.add(file, arcname=file.name)
     return path

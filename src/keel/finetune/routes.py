@@ -186,7 +186,7 @@ async def export_version(
     principal: PrincipalDep,
     background: BackgroundTasks,
 ) -> FileResponse:
-    """A `.tar.gz` of the adapter, or of the base merged with it (safetensors, loadable by any runtime)."""
+    """A `.tar` of the adapter, or of the base merged with it (safetensors, loadable by any runtime)."""
     _, version = registry.resolve(session, principal, f"{name}@{ref}")
     finetune = runtime.service("finetune")
     folder = Path(tempfile.mkdtemp(prefix="keel-export-"))
@@ -194,5 +194,5 @@ async def export_version(
         export.archive, finetune, version.base_model, version.artifact_key, body.format, folder
     )
     background.add_task(export.remove, folder)
-    filename = f"{name}-v{version.version}-{body.format}.tar.gz"
-    return FileResponse(archive, media_type="application/gzip", filename=filename, background=background)
+    filename = f"{name}-v{version.version}-{body.format}.tar"
+    return FileResponse(archive, media_type="application/x-tar", filename=filename, background=background)

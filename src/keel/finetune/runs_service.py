@@ -40,9 +40,10 @@ def _dataset(session: Session, principal: Principal, ref: str) -> tuple[Dataset,
     return dataset, version
 
 
-def _held_out(key: str, seed: int) -> bool:
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < HOLDOUT_PERCENT
+def _hold_out(items: list[DatasetItem], seed: int) -> set[str]:
+    """The keys of a deterministic HOLDOUT_PERCENT (at least one) of the items, ranked by a seeded hash."""
+    ranked = sorted(items, key=lambda i: hashlib.sha256(f"{seed}:{i.item_key}".encode()).digest())
+    return {i.item_key for i in ranked[: max(1, round(len(items) * HOLDOUT_PERCENT / 100))]}
 
 
 def partition(
@@ -66,9 +67,10 @@ def partition(
     how = {"train_split": train_split, "eval_split": eval_split}
     if eval_split is None and len(train_items) >= 10:
         seed = int(config.get("seed", 0))
-        eval_items = [i for i in train_items if _held_out(i.item_key, seed)]
-        train_items = [i for i in train_items if not _held_out(i.item_key, seed)]
-        how["held_out"] = f"{HOLDOUT_PERCENT}% of items by key hash (seed {seed}), for eval loss only"
+        held = _hold_out(train_items, seed)
+        eval_items = [i for i in train_items if i.item_key in held]
+        train_items = [i for i in train_items if i.item_key not in held]
+        how["held_out"] = f"{HOLDOUT_PERCENT}% of items by seeded key hash (seed {seed}), for eval loss only"
     if not train_items:
         raise InvalidInput("no items to train on (check train_split)", param="dataset")
     return train_items, eval_items, how

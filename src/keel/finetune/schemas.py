@@ -17,7 +17,7 @@ class LoraParams(BaseModel):
     alpha: int = Field(default=16, ge=1, le=4096, description="LoRA alpha (scale = alpha / r).")
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
-    lr: float = Field(default=1e-3, gt=0, le=10, description="Peak learning rate.")
+    lr: float = Field(default=1e-3, gt=0, description="Peak learning rate.")
     epochs: float = Field(default=1.0, gt=0, le=100)
     max_steps: int | None = Field(default=None, ge=1, le=1_000_000, description="Overrides epochs.")
     batch_size: int = Field(default=4, ge=1, le=1024)

@@ -149,7 +149,8 @@ def make_callback(spec: dict[str, Any]) -> Any:
                 seconds_per_step=seconds / max(1, args.logging_steps),
                 rss_mb=peak_rss_mb(),
             )
-            if not math.isfinite(loss):
+            grad_norm = logs.get("grad_norm")
+            if not math.isfinite(loss) or (grad_norm is not None and not math.isfinite(grad_norm)):
                 self.nan_step = state.global_step
                 control.should_training_stop = True
                 control.should_save = False
@@ -203,6 +204,7 @@ def train(spec: dict[str, Any]) -> None:
         weight_decay=params["weight_decay"],
         lr_scheduler_type=params["lr_scheduler"],
         logging_steps=1,
+        logging_nan_inf_filter=False,
         eval_strategy="steps" if eval_set else "no",
         eval_steps=params["eval_steps"],
         save_strategy="steps",
@@ -232,7 +234,7 @@ def train(spec: dict[str, Any]) -> None:
     output = trainer.train(resume_from_checkpoint=True if resume else None)
     if reporter.nan_step is not None:
         raise FloatingPointError(
-            f"the loss became NaN or infinite at step {reporter.nan_step}; lower lr "
+            f"the loss or its gradient became NaN or infinite at step {reporter.nan_step}; lower lr "
             f"(was {params['lr']}) or check the data"
         )
     metrics: dict[str, Any] = {

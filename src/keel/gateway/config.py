@@ -102,6 +102,13 @@ class ProjectGateway:
         if model in self.routes:
             return self.routes[model]
         if "@" in model and "/" not in model:
+            registered = self.registered()
+            if model not in registered:
+                raise ModelNotFound(
+                    f"The model `{model}` is not a registered version in this project; registered: "
+                    f"{', '.join(registered) or 'none (fine-tune one, or register it in /api/v1/models)'}",
+                    param="model",
+                )
             model = f"{REGISTERED}/{model}"
         provider, _, upstream_model = model.partition("/")
         if upstream_model and provider in self.upstreams:

@@ -202,3 +202,46 @@ def test_failures_keep_logs_and_checkpoints(server: Server) -> None:
     checkpoints = server.data_dir / "artifacts" / "runs" / long_run["id"] / "checkpoints"
     assert any(checkpoints.glob("checkpoint-*")) or "step" in logs(api, cancelled)
     assert (server.data_dir / "artifacts" / "runs" / long_run["id"] / "train.log").stat().st_size > 0
+
+
+def test_a_restart_resumes_from_the_last_checkpoint(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = start_server(data, KEEL_FINETUNE_THREADS="1")
+    api = api_for(first)
+    api.post("/api/v1/datasets", json={"name": "tickets", "items": items()})
+    run = start(
+        api, register_as="resumed", params={**QUICK, "max_steps": 5, "save_steps": 1, "eval_steps": 10}
+    )
+    checkpoints = data / "artifacts" / "runs" / run["id"] / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not any(checkpoints.glob("checkpoint-2")):
+        assert time.monotonic() < deadline, "no checkpoint was written"
+        time.sleep(0.2)
+    code, _ = first.stop()  # a deploy: the job is requeued without spending an attempt
+    assert code == 0
+    second = start_server(data, KEEL_FINETUNE_THREADS="1")
+    api = api_for(second)
+    try:
+        done = wait(api, run["id"])
+        assert done["status"] == "succeeded", done["error"]
+        assert "resumed from the last checkpoint" in logs(api, done)
+        metrics = api.get(f"/api/v1/finetunes/{run['id']}/metrics").json()["items"]
+        steps = [m["step"] for m in metrics if m["kind"] == "train"]
+        assert steps == [1, 2, 3, 4, 5]  # each step once, whatever was redone
+        assert api.get("/api/v1/models/resumed").json()["latest_version"] == 1
+    finally:
+        second.stop()
+
+
+def test_past_the_memory_limit_the_job_fails_with_the_reason(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", KEEL_FINETUNE_MEMORY_LIMIT_MB="1200")
+    try:
+        api = api_for(server)
+        api.post("/api/v1/datasets", json={"name": "tickets", "items": items()})
+        failed = wait(api, start(api, register_as="oom", params=QUICK)["id"])
+        assert failed["status"] == "failed"
+        assert failed["error"].startswith("out of memory:")
+        assert "lower batch_size" in failed["error"]
+        assert api.get("/api/v1/models/oom").status_code == 404
+    finally:
+        server.stop()

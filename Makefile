@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
-SRC    := src tests benchmarks
+SRC    := src tests benchmarks examples
 
 
 .PHONY: up install dev test check lint typecheck pytest bench clean

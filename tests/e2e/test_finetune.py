@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from keel.client.http import Client
 from keel.local.runtime import installed
 from tests.e2e.conftest import Server, clean_env, keel, start_server
 
@@ -150,6 +151,11 @@ def test_train_register_evaluate_serve_and_export(server: Server, tmp_path: Path
     assert (
         "champion → v1" in keel("models", "alias", "tickets-tuned", "champion", "1", env=cli(server)).stdout
     )
+    sdk = Client(url=server.url, api_key=api.headers["Authorization"].split()[1])
+    assert sdk.models.get("tickets-tuned@champion")["version"] == 1
+    assert sdk.models.get("tickets-tuned")["aliases"] == {"challenger": 1, "champion": 1}
+    assert [m["step"] for m in sdk.finetunes.metrics(run_id, after_step=2) if m["kind"] == "train"] == [3]
+    assert sdk.finetunes.get(run_id)["model_version"] == "tickets-tuned@v1"
     shown = keel("models", "show", "tickets-tuned@champion", env=cli(server)).stdout
     assert "tickets-tuned@v1" in shown
     assert "exact_match" in shown

@@ -43,3 +43,16 @@ def test_bad_items_are_listed_with_their_reason() -> None:
 def test_many_bad_items_are_summarised() -> None:
     with pytest.raises(BadExamples, match=r"12 of 12 items .* \(and 7 more\)"):
         to_examples([(str(i), "q", "") for i in range(12)])
+
+
+def test_training_failures_read_as_their_cause() -> None:
+    import errno
+
+    from keel.finetune.train import TooLong, reason
+
+    assert reason(OSError(errno.ENOSPC, "No space left on device")).startswith("the disk is full:")
+    assert reason(MemoryError("Cannot allocate memory")).startswith("out of memory:")
+    allocator = RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1953792")
+    assert "lower batch_size or max_length" in reason(allocator)
+    assert reason(TooLong("3 examples are longer")) == "3 examples are longer"
+    assert reason(ValueError("bad")) == "ValueError: bad"

@@ -41,6 +41,8 @@ class Client:
         self.experiments = ExperimentsAPI(self)
         self.feedback = FeedbackAPI(self)
         self.knowledge = KnowledgeAPI(self)
+        self.finetunes = FineTunesAPI(self)
+        self.models = ModelsAPI(self)
 
     def close(self) -> None:
         self._http.close()
@@ -140,5 +142,6 @@ def _error_from(response: httpx.Response) -> KeelAPIError:
 from keel.client.datasets import DatasetsAPI  # noqa: E402  (these refer back to Client)
 from keel.client.experiments import ExperimentsAPI  # noqa: E402
 from keel.client.feedback import FeedbackAPI  # noqa: E402
+from keel.client.finetune import FineTunesAPI, ModelsAPI  # noqa: E402
 from keel.client.knowledge import KnowledgeAPI  # noqa: E402
 from keel.client.prompts import PromptsAPI  # noqa: E402

@@ -3,7 +3,6 @@
 import json
 import os
 import queue
-import resource
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ STOP_GRACE_S = 15
 
 
 class TrainingProcess:
-    def __init__(self, spec: Path, log_path: Path, threads: int, memory_limit_mb: int) -> None:
+    def __init__(self, spec: Path, log_path: Path, threads: int) -> None:
         env = {
             **os.environ,
             "OMP_NUM_THREADS": str(threads),
@@ -26,13 +25,6 @@ class TrainingProcess:
             "TRANSFORMERS_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
         }
-        limit = memory_limit_mb * 1024 * 1024
-
-        def limits() -> None:
-            os.setsid()
-            if limit:
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
         self._log = log_path.open("a", encoding="utf-8")
         self._lines: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self.process = subprocess.Popen(
@@ -41,7 +33,7 @@ class TrainingProcess:
             stderr=subprocess.PIPE,
             env=env,
             text=True,
-            preexec_fn=limits,
+            start_new_session=True,  # its own process group: stop() reaches any children too
         )
         self._readers = [
             threading.Thread(target=self._read, args=(self.process.stdout, "out"), daemon=True),

@@ -90,6 +90,7 @@ class FineTune:
             "params": snapshot["params"],
             "seed": int(snapshot["config"].get("seed", 0)),
             "threads": self.settings.finetune_threads,
+            "memory_limit_mb": self.settings.finetune_memory_limit_mb,
         }
         (run_dir / "spec.json").write_text(json.dumps(spec, indent=2))
         ctx.log(f"training on {len(train)} examples, {len(held_out)} held out ({json.dumps(how)})")
@@ -115,7 +116,6 @@ class FineTune:
             run_dir / "spec.json",
             run_dir / "train.log",
             self.settings.finetune_threads,
-            self.settings.finetune_memory_limit_mb,
         )
         done: dict[str, Any] | None = None
         error: str | None = None

@@ -263,6 +263,8 @@ def reason(exc: BaseException) -> str:
 
 def main() -> int:
     spec = json.loads(Path(sys.argv[1]).read_text())
+    if limit := int(spec.get("memory_limit_mb") or 0) * 1024 * 1024:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # past it: MemoryError, reported as such
     try:
         train(spec)
     except BaseException as exc:  # every failure leaves the process as one `error` line with its reason

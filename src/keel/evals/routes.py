@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from keel.core.auth import Principal, Role
 from keel.core.errors import Conflict, InvalidInput
 from keel.datasets.models import DatasetItem
-from keel.evals import scoring, service
+from keel.evals import service
 from keel.evals.models import Experiment, ExperimentResult
 from keel.evals.schemas import (
     Comparison,
@@ -20,7 +20,6 @@ from keel.evals.schemas import (
     ResultOut,
     ResultsIn,
 )
-from keel.jobs import service as jobs
 from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/experiments", tags=["evaluation"])
@@ -88,15 +87,7 @@ def result_out(result: ExperimentResult) -> ResultOut:
 def create(
     body: ExperimentCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> ExperimentOut:
-    scoring.check_specs([e.model_dump() for e in body.evaluators], runtime.plugins.evaluators)
-    experiment = service.create(session, principal, body)
-    if body.task.type != "client":
-        job = jobs.submit(
-            session, principal, "evals.experiment", {"experiment_id": experiment.id}, max_attempts=5
-        )
-        experiment.job_id = job.id
-        session.commit()
-    return out(session, experiment)
+    return out(session, service.launch(session, principal, body, runtime.plugins.evaluators))
 
 
 @router.get("")

@@ -14,9 +14,10 @@ from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.datasets import service as datasets
 from keel.datasets.models import Dataset, DatasetItem
-from keel.evals import stats
+from keel.evals import scoring, stats
 from keel.evals.models import Experiment, ExperimentResult
 from keel.evals.schemas import ExperimentCreate
+from keel.jobs import service as jobs
 
 MAX_COMPARED_ITEMS = 500
 
@@ -45,6 +46,19 @@ def create(session: Session, principal: Principal, data: ExperimentCreate) -> Ex
     )
     session.add(experiment)
     session.commit()
+    return experiment
+
+
+def launch(session: Session, principal: Principal, data: ExperimentCreate, registry: Any) -> Experiment:
+    """Create an experiment and, unless the caller runs the task itself, queue the job that runs it."""
+    scoring.check_specs([e.model_dump() for e in data.evaluators], registry)
+    experiment = create(session, principal, data)
+    if data.task.type != "client":
+        job = jobs.submit(
+            session, principal, "evals.experiment", {"experiment_id": experiment.id}, max_attempts=5
+        )
+        experiment.job_id = job.id
+        session.commit()
     return experiment
 
 

@@ -26,6 +26,7 @@ BUILTIN_PLUGINS = (
     "keel.feedback.plugin",
     "keel.knowledge.plugin",
     "keel.finetune.plugin",
+    "keel.ui.plugin",
 )
 
 JobHandler = Callable[[Any], dict[str, Any] | None]

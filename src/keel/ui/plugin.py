@@ -1,0 +1,11 @@
+"""Built-in plugin: the web UI's pages."""
+
+from keel.plugins.hookspecs import Register, hookimpl
+
+
+@hookimpl
+def register_routers(register: Register) -> None:
+    from keel.ui import auth_routes, evals, gateway, knowledge, models, overview, playground, prompts, traces
+
+    for module in (auth_routes, overview, traces, playground, prompts, evals, knowledge, models, gateway):
+        register(module.router)

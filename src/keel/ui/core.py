@@ -5,6 +5,7 @@ viewer who tries to edit, a 404 for another project's object) and a missing or d
 to the login page. Forms are plain urlencoded posts checked against the session's CSRF token.
 """
 
+import json
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,24 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from keel.core.auth import Principal, Role
 from keel.core.errors import Forbidden, InvalidInput, KeelError, Unauthorized
+from keel.core.jsontext import parse_json_or_text
 from keel.server.deps import principal_from_header
 from keel.ui import charts, session
 
 TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True)
 env.globals.update(line_chart=charts.line_chart, bar_chart=charts.bar_chart)
+
+
+def pretty(text: str | None) -> str:
+    """Stored span I/O for reading: chat messages as `role: content` lines, other JSON indented."""
+    value = parse_json_or_text(text) if text else ""
+    if isinstance(value, list) and all(isinstance(m, dict) and "role" in m for m in value):
+        return "\n\n".join(f"{m['role']}: {m.get('content')}" for m in value)
+    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+
+
+env.filters["pretty"] = pretty
 NAV = (
     ("/", "Overview"),
     ("/traces", "Traces"),

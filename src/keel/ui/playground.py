@@ -29,7 +29,8 @@ async def targets(ui: UI) -> dict[str, list[str]]:
     prompt_refs = []
     for prompt in page.items:
         prompt_refs += [f"prompt:{prompt.name}@{label}" for label in sorted(labels.get(prompt.id, {}))]
-        prompt_refs.append(f"prompt:{prompt.name}@{prompt.latest_version}")
+        newest = range(prompt.latest_version, max(0, prompt.latest_version - 10), -1)
+        prompt_refs += [f"prompt:{prompt.name}@{number}" for number in newest]
     return {
         "routes": sorted(view.routes),
         "registered": view.registered(),

@@ -1,0 +1,78 @@
+"""UI pieces without a browser: sessions, CSRF, charts, and every page rendering on SQLite and PostgreSQL
+for a signed-in key (the browser journey is tests/e2e/test_ui.py)."""
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from keel.core.secrets import SecretBox, new_key
+from keel.ui import charts, session
+from tests.conftest import ADMIN_KEY
+
+PAGES = (
+    "/",
+    "/traces",
+    "/playground",
+    "/prompts",
+    "/datasets",
+    "/experiments",
+    "/knowledge",
+    "/finetunes",
+    "/models",
+    "/gateway",
+)
+
+
+def test_sessions_expire_and_resist_tampering() -> None:
+    box = SecretBox(new_key())
+    cookie = session.issue(box, "keel_abc")
+    assert session.read(box, cookie) == "keel_abc"
+    assert session.read(box, session.issue(box, "keel_abc", now=time.time() - session.LIFETIME_S - 1)) is None
+    assert session.read(box, cookie[:-4] + "AAAA") is None
+    assert session.read(SecretBox(new_key()), cookie) is None  # another server's secret
+    assert session.read(box, None) is None
+    assert session.csrf_ok(cookie, session.csrf_token(cookie))
+    assert not session.csrf_ok(cookie, "0" * 32)
+    assert not session.csrf_ok(None, session.csrf_token(cookie))
+
+
+def test_charts_draw_series_with_gaps_and_a_text_summary() -> None:
+    svg = str(charts.line_chart("Latency", ["a", "b", "c", "d"], {"p95": [10.0, None, 30.0, 40.0]}, " ms"))
+    assert svg.count("<polyline") == 1  # the gap breaks the line: one run of two points is drawn
+    assert 'aria-label="Latency: p95: latest 40 ms, peak 40 ms"' in svg
+    assert "<title>p95 d: 40 ms</title>" in svg
+    assert "No data." in str(charts.line_chart("Empty", [], {}))
+    bars = str(charts.bar_chart("Scores", [("<b>", 0.5), ("v2", 1.0)]))
+    assert "&lt;b&gt;" in bars
+    assert 'style="width:50.0%"' in bars
+
+
+@pytest.fixture
+def signed_in(client: TestClient) -> TestClient:
+    response = client.post("/login", data={"key": ADMIN_KEY, "next": "/traces"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/traces"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    return client
+
+
+def test_every_page_renders(signed_in: TestClient) -> None:
+    for path in PAGES:
+        response = signed_in.get(path, headers={"Authorization": ""})
+        assert response.status_code == 200, (path, response.text[:500])
+        assert "<h1>" in response.text
+        assert "Traceback" not in response.text
+
+
+def test_without_a_session_pages_send_you_to_sign_in(client: TestClient) -> None:
+    response = client.get("/prompts", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/prompts"
+    wrong = client.post("/login", data={"key": "keel_wrong", "next": "/"})
+    assert wrong.status_code == 401
+    assert "That key does not work: invalid API key" in wrong.text
+    evil = client.post("/login", data={"key": ADMIN_KEY, "next": "//evil.example/"}, follow_redirects=False)
+    assert evil.headers["location"] == "/"  # no open redirect

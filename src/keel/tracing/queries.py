@@ -127,12 +127,7 @@ def get_trace(session: Session, principal: Principal, trace_id: str) -> tuple[Tr
 FeedbackValues = Callable[[list[str]], dict[str, list[float]]]
 
 
-def aggregates(
-    session: Session, principal: Principal, query: AggregateQuery, feedback: FeedbackValues | None = None
-) -> list[dict[str, Any]]:
-    """Buckets of counts, errors, latency percentiles, tokens and cost; with `query.feedback` and a
-    `feedback(trace_ids)` lookup, also the mean of that feedback score over each bucket's traces."""
-    width = BUCKET_NS[query.bucket] * 1_000_000_000
+def _aggregate_rows(session: Session, principal: Principal, query: AggregateQuery) -> list[Any]:
     group = GROUP_COLUMNS.get(query.group_by)
     columns = [
         Trace.start_ns,
@@ -148,14 +143,29 @@ def aggregates(
     rows: list[Any] = list(session.execute(base.limit(MAX_AGGREGATE_ROWS + 1)).all())
     if len(rows) > MAX_AGGREGATE_ROWS:
         raise InvalidInput(f"more than {MAX_AGGREGATE_ROWS} traces in range; narrow since/until")
+    return rows
+
+
+def _buckets(rows: list[Any], width: int, group_by: str) -> dict[tuple[int, str | None], list[Any]]:
     cells: dict[tuple[int, str | None], list[Any]] = defaultdict(list)
+    grouped = GROUP_COLUMNS.get(group_by) is not None
     for row in rows:
         bucket: int = row[0] // width * width
-        keys: list[str | None] = [row[8]] if group is not None else [None]
-        if query.group_by == "tag":
+        keys: list[str | None] = [row[8]] if grouped else [None]
+        if group_by == "tag":
             keys = [t for t in (row[8] or "").strip("|").split("|") if t] or [None]
         for key in keys:
             cells[(bucket, key)].append(row)
+    return cells
+
+
+def aggregates(
+    session: Session, principal: Principal, query: AggregateQuery, feedback: FeedbackValues | None = None
+) -> list[dict[str, Any]]:
+    """Buckets of counts, errors, latency percentiles, tokens and cost; with `query.feedback` and a
+    `feedback(trace_ids)` lookup, also the mean of that feedback score over each bucket's traces."""
+    rows = _aggregate_rows(session, principal, query)
+    cells = _buckets(rows, BUCKET_NS[query.bucket] * 1_000_000_000, query.group_by)
     scores = feedback(sorted({row[7] for row in rows})) if feedback is not None and query.feedback else None
     summaries = []
     for (bucket, key), members in sorted(cells.items(), key=_order):
@@ -169,6 +179,21 @@ def aggregates(
             }
         summaries.append(summary)
     return summaries
+
+
+def overview(
+    session: Session, principal: Principal, query: AggregateQuery
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """One read of the range for a dashboard: ungrouped time buckets, one summary per group and one for the
+    whole range (exact percentiles, not a maximum of bucket percentiles)."""
+    rows = _aggregate_rows(session, principal, query)
+    series = _buckets(rows, BUCKET_NS[query.bucket] * 1_000_000_000, "none")
+    groups = _buckets(rows, 2**62, query.group_by)
+    return (
+        [_summarise(b, k, m) for (b, k), m in sorted(series.items(), key=_order)],
+        sorted((_summarise(b, k, m) for (b, k), m in groups.items()), key=lambda g: -int(g["count"])),
+        _summarise(0, None, rows) if rows else None,
+    )
 
 
 def _order(item: tuple[tuple[int, str | None], list[Any]]) -> tuple[int, str]:

@@ -25,21 +25,6 @@ def _label(bucket: Any, width: str) -> str:
     return str(bucket.strftime("%m-%d" if width == "1d" else "%m-%d %H:%M"))
 
 
-def summarise_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    groups: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        group = groups.setdefault(
-            row["group"] or "—",
-            {"group": row["group"] or "—", "count": 0, "errors": 0, "p95_ms": 0.0, "tokens": 0, "cost": 0},
-        )
-        group["count"] += row["count"]
-        group["errors"] += row["errors"]
-        group["p95_ms"] = max(group["p95_ms"], row["p95_ms"])
-        group["tokens"] += row["total_tokens"]
-        group["cost"] += row["cost_usd"]
-    return sorted(groups.values(), key=lambda g: -g["count"])
-
-
 @router.get("/")
 def overview(
     ui: Annotated[UI, Depends(current)], range: str = "24h", group_by: str = "model"
@@ -48,18 +33,11 @@ def overview(
     group_by = group_by if group_by in GROUPS else "model"
     since = utcnow() - span
     with ui.session() as session:
-        series = queries.aggregates(session, ui.principal, AggregateQuery(since=since, bucket=width))
-        by_group = queries.aggregates(
-            session, ui.principal, AggregateQuery(since=since, bucket="1d", group_by=group_by)
-        )
+        query = AggregateQuery(since=since, bucket=width, group_by=group_by)
+        series, by_group, whole = queries.overview(session, ui.principal, query)
     labels = [_label(row["bucket_start"], width) for row in series]
-    totals = {
-        "requests": sum(r["count"] for r in series),
-        "errors": sum(r["errors"] for r in series),
-        "tokens": sum(r["total_tokens"] for r in series),
-        "cost": sum(r["cost_usd"] for r in series),
-        "p95": max((r["p95_ms"] for r in series), default=0.0),
-    }
+    totals = whole or {"count": 0, "errors": 0, "error_rate": 0.0, "p50_ms": 0.0, "p95_ms": 0.0}
+    totals = {**totals, "total_tokens": totals.get("total_tokens", 0), "cost_usd": totals.get("cost_usd", 0)}
     return ui.render(
         "overview.html",
         range=range if range in RANGES else "24h",
@@ -69,5 +47,5 @@ def overview(
         labels=labels,
         series=series,
         totals=totals,
-        by_group=summarise_groups(by_group),
+        by_group=by_group,
     )

@@ -42,22 +42,36 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    sections = []
-    for path in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        module = importlib.import_module(f"benchmarks.{path.stem}")
-        print(f"running {path.stem} ...", flush=True)
-        rows = module.run()
-        doc = (module.__doc__ or "").strip()
-        sections.append(f"## {path.stem}\n\n{doc}\n\n{table(rows)}\n")
-        print(table(rows), flush=True)
+def section(name: str) -> str:
+    module = importlib.import_module(f"benchmarks.{name}")
+    print(f"running {name} ...", flush=True)
+    rows = module.run()
+    print(table(rows), flush=True)
+    doc = (module.__doc__ or "").strip()
+    stamp = f"Run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine()}."
+    return f"## {name}\n\n{doc}\n\n{stamp}\n\n{table(rows)}\n"
+
+
+def main(only: list[str]) -> None:
+    """Every benchmark; or, given names, only those, replacing their sections of docs/benchmarks.md."""
+    target = ROOT / "docs" / "benchmarks.md"
+    names = only or [p.stem for p in sorted((ROOT / "benchmarks").glob("bench_*.py"))]
+    kept: dict[str, str] = {}
+    earlier = ""
+    if only and target.exists():
+        text = target.read_text()
+        earlier = next((line for line in text.split("\n## ")[0].splitlines() if line.startswith("Run: ")), "")
+        for part in text.split("\n## ")[1:]:
+            kept["bench_" + part.split("bench_", 1)[1].split("\n", 1)[0]] = "## " + part.rstrip("\n") + "\n"
+    for name in names:
+        kept[name] = section(name)
     header = (
-        "# Benchmarks\n\nWritten by `make bench` (benchmarks/run.py). Compare ratios, not absolute times: "
-        "these machines are shared and noisy.\n\n"
-        f"Run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine()}.\n\n"
+        "# Benchmarks\n\nWritten by `make bench` (benchmarks/run.py; `python benchmarks/run.py bench_x` "
+        "re-runs one). Compare ratios, not absolute times: these machines are shared and noisy.\n\n"
+        + (f"{earlier} (sections without their own date)\n\n" if earlier else "")
     )
-    (ROOT / "docs" / "benchmarks.md").write_text(header + "\n".join(sections))
+    target.write_text(header + "\n".join(kept[name] for name in sorted(kept)))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -79,7 +79,8 @@ def run() -> list[dict[str, Any]]:
                     }
                 )
         with httpx.Client(base_url=server.url, timeout=120) as browser:
-            browser.post("/login", data={"key": server.admin_key, "next": "/"}).raise_for_status()
+            signed_in = browser.post("/login", data={"key": server.admin_key, "next": "/"})
+            assert signed_in.status_code == 303, signed_in.text
             trace = httpx.get(f"{server.url}/api/v1/traces", headers=headers).json()["items"][0]["trace_id"]
             for name, path, params in PAGES:
                 timings = sorted(timed(browser, path.format(trace=trace), params) for _ in range(REPEATS))

@@ -65,6 +65,11 @@ def main(only: list[str]) -> None:
             kept["bench_" + part.split("bench_", 1)[1].split("\n", 1)[0]] = "## " + part.rstrip("\n") + "\n"
     for name in names:
         kept[name] = section(name)
+        write(target, earlier, kept)
+
+
+def write(target: Path, earlier: str, kept: dict[str, str]) -> None:
+    """Written after each benchmark, so a later one that fails loses nothing already measured."""
     header = (
         "# Benchmarks\n\nWritten by `make bench` (benchmarks/run.py; `python benchmarks/run.py bench_x` "
         "re-runs one). Compare ratios, not absolute times: these machines are shared and noisy.\n\n"

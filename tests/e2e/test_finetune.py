@@ -162,6 +162,17 @@ def test_train_register_evaluate_serve_and_export(server: Server, tmp_path: Path
     assert "tickets-tuned" in keel("models", "list", env=cli(server)).stdout
     assert run_id in keel("finetune", "status", env=cli(server)).stdout
 
+    with httpx.Client(base_url=server.url, timeout=60) as browser:  # the UI's pages for the run and version
+        key = api.headers["Authorization"].split()[1]
+        browser.post("/login", data={"key": key, "next": "/"}).raise_for_status()
+        run_page = browser.get(f"/finetunes/{run_id}").text
+        assert "<svg" in run_page
+        assert "train loss" in run_page
+        assert "eval loss" in run_page
+        model_page = browser.get("/models/tickets-tuned").text
+        assert "exact_match" in model_page
+        assert "champion → v1" in model_page
+
     merged = api.post("/api/v1/models/tickets-tuned/versions/champion/export", json={"format": "merged"})
     assert merged.status_code == 200
     with tarfile.open(fileobj=io.BytesIO(merged.content), mode="r:*") as tar:

@@ -91,6 +91,13 @@ def test_the_main_journey(browser: Any, server: Server, api: httpx.Client, tmp_p
     page.wait_for_function("document.querySelector('.column .meta').textContent.includes('tokens')")
     assert "Paris" in page.inner_text("[data-testid=answer-left]")
     shot(page, "playground", tmp_path)
+    page.fill("#system", "Answer in one word.")
+    page.fill("#prompt_name", "capital")
+    page.click("button[name=save]")
+    assert "Saved as version 1" in page.inner_text("[role=status]")
+    saved = api.get("/api/v1/prompts/capital").json()
+    assert saved["messages"][0] == {"role": "system", "content": "Answer in one word."}
+    assert saved["model"] == "local/smollm2-135m-instruct"
 
     page.goto(f"{server.url}/traces")
     row = page.locator("#trace-rows a").first
@@ -160,7 +167,24 @@ def test_the_main_journey(browser: Any, server: Server, api: httpx.Client, tmp_p
     assert int(page.inner_text("[data-testid=requests]")) >= 5  # the chat and four experiment calls
     assert page.locator("figure.chart svg").count() == 4
     shot(page, "overview", tmp_path)
-    for path in ("/gateway", "/models", "/finetunes", "/knowledge", "/datasets"):
+    route = {
+        "name": "chat",
+        "targets": [
+            {"provider": "local", "model": "smollm2-135m-instruct", "weight": 1, "variant": "stable"},
+            {"provider": "models", "model": "tuned@challenger", "weight": 0, "variant": "canary"},
+        ],
+    }
+    api.post("/api/v1/routes", json=route).raise_for_status()
+    page.goto(f"{server.url}/gateway")
+    page.fill("#w-chat-0", "0.9")
+    page.fill("#w-chat-1", "0.1")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Save split")
+    assert "Route chat updated" in page.inner_text("[role=status]")
+    weights = [t["weight"] for t in api.get("/api/v1/routes/chat").json()["targets"]]
+    assert weights == [0.9, 0.1]
+    shot(page, "gateway", tmp_path)
+    for path in ("/models", "/finetunes", "/knowledge", "/datasets"):
         page.goto(f"{server.url}{path}")
         assert page.locator("h1").count() == 1
     shot(page, "datasets", tmp_path)

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 
 from keel.core.auth import Principal, Role
 from keel.core.errors import Forbidden, InvalidInput, KeelError, Unauthorized
@@ -126,6 +127,12 @@ class UIRoute(APIRoute):
                 return error_page(request, exc.status, exc.title, exc.detail)
 
         return run
+
+
+def invalid(exc: ValidationError, prefix: str = "") -> InvalidInput:
+    """A form's validation errors as one readable 422 (field: problem; ...)."""
+    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return InvalidInput(prefix + problems)
 
 
 def number(fields: dict[str, str], name: str, kind: type = float) -> Any:

@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from keel.core.errors import InvalidInput
 from keel.datasets import service as datasets
 from keel.evals import service as experiments
 from keel.evals.schemas import ExperimentCreate
-from keel.ui.core import UI, UIRoute, current
+from keel.ui.core import UI, UIRoute, current, invalid, number
 from keel.ui.playground import targets
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
@@ -64,7 +63,10 @@ async def run_experiment(
         if target.startswith("prompt:")
         else {"type": "model", "model": target}
     )
-    task["params"] = {"temperature": 0, "max_tokens": int(fields.get("max_tokens") or 128)}
+    task["params"] = {
+        "temperature": 0,
+        "max_tokens": number({"max_tokens": "128", **fields}, "max_tokens", int),
+    }
     try:
         data = ExperimentCreate(
             name=fields.get("name", ""),
@@ -72,11 +74,10 @@ async def run_experiment(
             split=fields.get("split") or None,
             task=task,
             evaluators=chosen,
-            concurrency=int(fields.get("concurrency") or 4),
+            concurrency=number({"concurrency": "4", **fields}, "concurrency", int),
         )
-    except (ValidationError, ValueError) as exc:
-        errors = exc.errors() if isinstance(exc, ValidationError) else [{"loc": ("form",), "msg": str(exc)}]
-        raise InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)) from None
+    except ValidationError as exc:
+        raise invalid(exc) from None
     with ui.session() as session:
         experiment = experiments.launch(session, ui.principal, data, ui.runtime.plugins.evaluators)
     return RedirectResponse(f"/experiments/{experiment.id}", status_code=303)

@@ -8,18 +8,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from keel.core.errors import InvalidInput
 from keel.core.money import to_usd
 from keel.gateway import service as gateway
 from keel.gateway.schemas import ProviderCreate, RouteCreate
 from keel.projects import service as projects
-from keel.ui.core import UI, UIRoute, current, number
+from keel.ui.core import UI, UIRoute, current, invalid, number
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
-
-
-def _invalid(exc: ValidationError) -> InvalidInput:
-    return InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
 
 @router.get("/gateway")
@@ -63,7 +58,7 @@ async def add_provider(ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
             api_key=fields.get("api_key") or None,
         )
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid(exc) from None
     with ui.session() as session:
         gateway.create_provider(
             session, ui.principal, data, ui.runtime.plugins.provider_kinds, ui.runtime.secrets
@@ -91,7 +86,7 @@ async def set_weights(name: str, ui: Annotated[UI, Depends(current)]) -> Redirec
                 cache_ttl_s=route.cache_ttl_s,
             )
         except ValidationError as exc:
-            raise _invalid(exc) from None
+            raise invalid(exc) from None
         gateway.save_route(session, ui.principal, data)
     ui.runtime.service("gateway").config.invalidate(ui.principal.project_id)
     return RedirectResponse(f"/gateway?notice=Route+{name}+updated", status_code=303)

@@ -14,7 +14,7 @@ from keel.gateway.providers.local import MODELS as LOCAL_MODELS
 from keel.prompts import service as prompts
 from keel.prompts.schemas import PromptCreate
 from keel.ui import session
-from keel.ui.core import UI, UIRoute, current
+from keel.ui.core import UI, UIRoute, current, invalid
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
 
@@ -85,9 +85,7 @@ async def save(ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
             message=fields.get("commit") or "saved from the playground",
         )
     except ValidationError as exc:
-        raise InvalidInput(
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        ) from None
+        raise invalid(exc) from None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     with ui.session() as db:

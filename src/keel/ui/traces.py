@@ -14,7 +14,7 @@ from keel.feedback import service as feedback
 from keel.feedback.schemas import FeedbackIn
 from keel.tracing import queries, views
 from keel.tracing.schemas import SpanOut, TraceQuery
-from keel.ui.core import UI, UIRoute, current, number
+from keel.ui.core import UI, UIRoute, current, invalid, number
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
 FILTERS = ("q", "name", "model", "status", "route", "prompt_version", "user", "min_latency_ms")
@@ -25,8 +25,7 @@ def _query(request: Request) -> tuple[TraceQuery, dict[str, str]]:
     try:
         return TraceQuery(**given, cursor=request.query_params.get("cursor"), limit=50), given
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"invalid filter: {problems}") from None
+        raise invalid(exc, "invalid filter: ") from None
 
 
 def _rows(ui: UI, query: TraceQuery) -> tuple[list[Any], str | None]:
@@ -96,7 +95,7 @@ async def give_feedback(trace_id: str, ui: Annotated[UI, Depends(current)]) -> R
             source="ui",
         )
     except ValidationError as exc:
-        raise InvalidInput("; ".join(e["msg"] for e in exc.errors())) from None
+        raise invalid(exc) from None
     with ui.session() as session:
         feedback.record(session, ui.principal, data)
     return RedirectResponse(f"/traces/{trace_id}?notice=Feedback+saved", status_code=303)

@@ -161,6 +161,9 @@ def test_train_register_evaluate_serve_and_export(server: Server, tmp_path: Path
     assert "exact_match" in shown
     assert "tickets-tuned" in keel("models", "list", env=cli(server)).stdout
     assert run_id in keel("finetune", "status", env=cli(server)).stdout
+    logged = keel("finetune", "logs", run_id, "-f", env=cli(server)).stdout
+    assert "registered tickets-tuned@v1 (alias challenger)" in logged
+    assert logged.count("finished: succeeded") == 1
 
     with httpx.Client(base_url=server.url, timeout=60) as browser:  # the UI's pages for the run and version
         key = api.headers["Authorization"].split()[1]

@@ -71,7 +71,8 @@ def test_the_live_tail_is_a_fragment_of_rows(signed_in: TestClient) -> None:
     signed_in.post("/v1/traces", json={"resourceSpans": []})
     fragment = signed_in.get("/traces/rows?status=ok", headers={"Authorization": ""})
     assert fragment.status_code == 200
-    assert "<html" not in fragment.text and "No traces match." in fragment.text
+    assert "<html" not in fragment.text
+    assert "No traces match." in fragment.text
 
 
 def test_without_a_session_pages_send_you_to_sign_in(client: TestClient) -> None:

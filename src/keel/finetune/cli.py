@@ -158,20 +158,15 @@ def logs(
     """Print the fine-tune's log lines (training, checkpoints, evaluation)."""
     with api() as client:
         job_id = client.request("GET", f"/api/v1/finetunes/{run_id}")["job_id"]
-        cursor = None
+        printed = 0
         while True:
-            page = client.request(
-                "GET", f"/api/v1/jobs/{job_id}/logs", params={"cursor": cursor} if cursor else {}
-            )
-            for line in page["items"]:
+            finished = client.get_job(job_id)["status"] in FINAL  # read before the lines: none is missed
+            lines = client.paginate(f"/api/v1/jobs/{job_id}/logs")
+            for line in lines[printed:]:
                 console.print(f"{line['at']}  {line['level']:<7} {line['message']}", highlight=False)
-            cursor = page.get("next_cursor") or cursor
-            if page.get("next_cursor"):
-                continue
-            if not follow or client.get_job(job_id)["status"] in FINAL:
-                if not page["items"]:
-                    return
-                continue
+            printed = len(lines)
+            if not follow or finished:
+                return
             time.sleep(1.0)
 
 

@@ -181,21 +181,6 @@ def aggregates(
     return summaries
 
 
-def overview(
-    session: Session, principal: Principal, query: AggregateQuery
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
-    """One read of the range for a dashboard: ungrouped time buckets, one summary per group and one for the
-    whole range (exact percentiles, not a maximum of bucket percentiles)."""
-    rows = _aggregate_rows(session, principal, query)
-    series = _buckets(rows, BUCKET_NS[query.bucket] * 1_000_000_000, "none")
-    groups = _buckets(rows, 2**62, query.group_by)
-    return (
-        [_summarise(b, k, m) for (b, k), m in sorted(series.items(), key=_order)],
-        sorted((_summarise(b, k, m) for (b, k), m in groups.items()), key=lambda g: -int(g["count"])),
-        _summarise(0, None, rows) if rows else None,
-    )
-
-
 def _order(item: tuple[tuple[int, str | None], list[Any]]) -> tuple[int, str]:
     (bucket, key), _ = item
     return bucket, key or ""

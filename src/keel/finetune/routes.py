@@ -32,7 +32,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 def run_out(session: SessionDep, run: FineTuneRun) -> RunOut:
     job = runs.job_of(session, run)
-    version = session.get(ModelVersion, run.model_version_id) if run.model_version_id else None
+    version = runs.version_of(session, run)
     return RunOut(
         id=run.id,
         name=run.name,

@@ -22,7 +22,7 @@ from keel.datasets import service as datasets
 from keel.datasets.models import Dataset, DatasetItem
 from keel.finetune.bases import check_base
 from keel.finetune.examples import BadExamples, Example, to_examples
-from keel.finetune.models import FineTuneMetric, FineTuneRun
+from keel.finetune.models import FineTuneMetric, FineTuneRun, ModelVersion
 from keel.finetune.schemas import FineTuneCreate
 from keel.jobs import service as jobs
 from keel.jobs.models import Job
@@ -131,6 +131,10 @@ def get_any(session: Session, run_id: str) -> FineTuneRun:
 
 def job_of(session: Session, run: FineTuneRun) -> Job | None:
     return session.get(Job, run.job_id) if run.job_id else None
+
+
+def version_of(session: Session, run: FineTuneRun) -> ModelVersion | None:
+    return session.get(ModelVersion, run.model_version_id) if run.model_version_id else None
 
 
 def list_runs(session: Session, principal: Principal, cursor: str | None, limit: int) -> Page[FineTuneRun]:

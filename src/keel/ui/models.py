@@ -8,7 +8,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from keel.core.errors import InvalidInput
 from keel.finetune import runs_service as runs
 from keel.finetune import service as registry
-from keel.finetune.models import ModelVersion
 from keel.ui.core import UI, UIRoute, current, number
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
@@ -26,7 +25,7 @@ def _run(ui: UI, run_id: str) -> dict[str, Any]:
         run = runs.get_run(session, ui.principal, run_id)
         job = runs.job_of(session, run)
         metrics = runs.metrics(session, ui.principal, run_id)
-        version = session.get(ModelVersion, run.model_version_id) if run.model_version_id else None
+        version = runs.version_of(session, run)
     train = [m for m in metrics if m.kind == "train"]
     evals = {m.step: m.values.get("eval_loss") for m in metrics if m.kind == "eval"}
     steps = sorted({m.step for m in train} | set(evals))

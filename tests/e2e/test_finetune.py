@@ -167,7 +167,7 @@ def test_train_register_evaluate_serve_and_export(server: Server, tmp_path: Path
 
     with httpx.Client(base_url=server.url, timeout=60) as browser:  # the UI's pages for the run and version
         key = api.headers["Authorization"].split()[1]
-        browser.post("/login", data={"key": key, "next": "/"}).raise_for_status()
+        assert browser.post("/login", data={"key": key, "next": "/"}).status_code == 303
         run_page = browser.get(f"/finetunes/{run_id}").text
         assert "<svg" in run_page
         assert "train loss" in run_page

@@ -50,8 +50,10 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
+# Two workers, each taking whole files (module fixtures stay in one process): e2e files mostly wait on
+# servers and training processes, so two overlap well on two cores.
 pytest: dev $(VENV)/.browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test: check pytest
 

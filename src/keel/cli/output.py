@@ -4,9 +4,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -53,6 +55,17 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}" if column.endswith("_ms") else f"{value:g}"
     return str(value)
+
+
+def read_mapping(path: Path, expected: str) -> dict[str, Any]:
+    """A YAML config file that must hold a mapping; unreadable or wrong files exit 2 with the reason."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        fail(f"cannot read {path}: {exc}", 2)
+    if not isinstance(document, dict):
+        fail(f"{path} must hold a mapping with {expected}", 2)
+    return document
 
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")

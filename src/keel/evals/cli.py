@@ -5,26 +5,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from keel.cli.output import JsonOption, api, console, emit, fail
+from keel.cli.output import JsonOption, api, console, emit, fail, read_mapping
 from keel.evals import gate
 
 app = typer.Typer(no_args_is_help=True)
 Opt = typer.Option
 COLUMNS = ("id", "name", "dataset", "dataset_version", "status", "done", "total", "failed", "created_at")
-
-
-def _config(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        fail(f"cannot read {path}: {exc}", 2)
-    if not isinstance(document, dict):
-        fail(f"{path} must hold a mapping with dataset, task and evaluators", 2)
-    return document
 
 
 def summary_table(summary: dict[str, Any], title: str) -> Table:
@@ -75,7 +64,7 @@ def run(
         fail(str(exc), 2)
     if any(c.uses_baseline for c in conditions) and baseline is None:
         fail("a --fail-if condition mentions `baseline`: pass --baseline EXPERIMENT_ID", 2)
-    body = _config(config)
+    body = read_mapping(config, "dataset, task and evaluators")
     with api() as client:
         base = client.experiments.get(baseline).refresh() if baseline else None
         started = client.request("POST", "/api/v1/experiments", json=body)

@@ -11,7 +11,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from keel.cli.output import JsonOption, api, console, emit, fail
+from keel.cli.output import JsonOption, api, console, emit, fail, read_mapping
 from keel.client.http import Client
 
 finetune_app = typer.Typer(no_args_is_help=True)
@@ -19,16 +19,6 @@ models_app = typer.Typer(no_args_is_help=True)
 Opt = typer.Option
 RUN_COLUMNS = ("id", "name", "status", "progress", "base_model", "dataset", "model_version", "created_at")
 FINAL = ("succeeded", "failed", "cancelled")
-
-
-def _config(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        fail(f"cannot read {path}: {exc}", 2)
-    if not isinstance(document, dict):
-        fail(f"{path} must hold a mapping with at least `dataset`", 2)
-    return document
 
 
 def _follow(client: Client, run: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +74,7 @@ def start(
     as_json: bool = JsonOption,
 ) -> None:
     """Start the fine-tune CONFIG.yaml describes and follow it (exit 1 if it fails)."""
-    body = _config(config)
+    body = read_mapping(config, "at least `dataset`")
     with api() as client:
         run = client.request("POST", "/api/v1/finetunes", json=body)
         if detach:

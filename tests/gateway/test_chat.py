@@ -97,6 +97,15 @@ def test_all_attempts_failing_is_502_with_reasons(gw: TestClient) -> None:
     assert traces(gw, 1)[0]["status"] == "error"
 
 
+def test_an_upstream_that_cannot_serve_is_503_with_its_reason(gw: TestClient) -> None:
+    with pytest.raises(openai.APIStatusError) as info:
+        sdk(gw).chat.completions.create(model="stub/busy", messages=[{"role": "user", "content": "x"}])
+    assert info.value.status_code == 503
+    assert "stub/busy: HTTP 503 (no capacity for this model)" in info.value.message
+    assert info.value.code == "upstream_unavailable"
+    assert traces(gw, 1)[0]["status"] == "error"
+
+
 def test_upstream_client_errors_pass_through(gw: TestClient) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         sdk(gw).chat.completions.create(model="stub/bad-request", messages=[{"role": "user", "content": "x"}])

@@ -7,12 +7,16 @@ about a second. One app serves the whole module.
 import math
 import time
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
+import anyio
 import openai
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from keel.gateway.providers.local import LocalTransport, ServedAdapter
 from keel.local.runtime import installed
 from keel.server.app import create_app
 from keel.settings import Settings
@@ -128,6 +132,51 @@ def test_local_refuses_what_it_cannot_do(local: TestClient) -> None:
             max_tokens=2048,
             messages=[{"role": "user", "content": "word " * 7000}],
         )
+
+
+def test_readyz_reports_the_local_runtime(local: TestClient) -> None:
+    check = local.get("/readyz").json()["checks"]["local"]
+    assert check["ok"] is True
+    assert check["models"]["smollm2-135m-instruct"] == {"present": True, "loaded": True}
+    assert check["models"]["all-minilm-l6-v2"] == {"present": True, "loaded": True}
+    assert check["adapters"] == {"available": True, "problem": None}
+    assert check["versions"]["peft"] == metadata.version("peft")
+    assert check["versions"]["transformers"] == metadata.version("transformers")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_an_adapter_that_cannot_load_is_a_503_naming_the_cause(
+    local: TestClient, tmp_path: Path, stream: bool
+) -> None:
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "adapter_config.json").write_text("{not json")
+    served = {
+        name: ServedAdapter("local/smollm2-135m-instruct", folder)
+        for name, folder in (("gone", tmp_path / "gone"), ("corrupt", corrupt))
+    }
+    transport = LocalTransport(local.app.state.runtime.service("local"), served)  # type: ignore[attr-defined]
+    for name, cause in (
+        ("gone", "the LoRA adapter files of gone are missing"),
+        ("corrupt", "failed while loading the LoRA adapter corrupt"),
+    ):
+        body = orjson.dumps(
+            {"model": name, "messages": [{"role": "user", "content": "hi"}], "stream": stream}
+        )
+        reply = anyio.run(transport.post, "/chat/completions", body, stream)
+        assert reply.status_code == 503
+        error = orjson.loads(reply.content)["error"]
+        assert error["code"] == "local_unavailable"
+        assert cause in error["message"]
+    still = local.post(
+        "/v1/chat/completions",
+        json={
+            "model": "local/smollm2-135m-instruct",
+            "max_tokens": 4,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
+    assert still.status_code == 200
 
 
 def test_embedding_similarity_evaluator_uses_the_local_model(local: TestClient) -> None:

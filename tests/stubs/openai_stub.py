@@ -1,7 +1,8 @@
 """A local OpenAI-compatible server for tests: the hosted API is outside our walls, so it is faked here.
 
 Answers `POST /v1/chat/completions` (JSON or SSE stream with a usage chunk) by echoing the last user message,
-with deterministic token counts; `"model": "fail"` answers 500 like an upstream outage.
+with deterministic token counts; `"model": "fail"` answers 500 like an upstream outage, `"busy"` 503 with a
+reason.
 """
 
 import asyncio
@@ -33,6 +34,8 @@ async def chat(request: Request) -> Response:
     model = body.get("model")
     if model == "fail":
         return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, 500)
+    if model == "busy":
+        return JSONResponse({"error": {"message": "no capacity for this model", "type": "server_error"}}, 503)
     if model == "bad-request":
         return JSONResponse(
             {

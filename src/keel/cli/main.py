@@ -10,16 +10,16 @@ import typer
 
 from keel import __version__
 from keel.cli import db as db_commands
+from keel.cli.doctor import doctor
 from keel.cli.output import console, fail
-from keel.client.settings import ClientSettings
 from keel.core.errors import ConfigError
 from keel.plugins.manager import Plugins
-from keel.settings import Settings, load_settings, masked
 
 app = typer.Typer(
     name="keel", help="Keel: self-hosted LLMOps.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 app.add_typer(db_commands.app, name="db", help="Inspect and migrate the store.")
+app.command()(doctor)
 
 
 @app.command()
@@ -41,6 +41,7 @@ def serve(
 
     from keel.server.app import create_app
     from keel.server.runtime import open_runtime
+    from keel.settings import load_settings
 
     overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
     try:
@@ -72,6 +73,9 @@ def _exit_quietly(signum: int, _frame: FrameType | None) -> None:
 @app.command("settings")
 def show_settings(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print the effective settings (secrets masked) and the environment variable for each."""
+    from keel.client.settings import ClientSettings
+    from keel.settings import Settings, load_settings, masked
+
     try:
         server, client = masked(load_settings()), masked(ClientSettings())
     except ConfigError as exc:

@@ -5,15 +5,17 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from keel.client.http import Client, KeelAPIError
 from keel.core.errors import ConfigError
+
+if TYPE_CHECKING:  # the HTTP client loads when a command talks to a server, not at CLI start
+    from keel.client.http import Client
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -25,8 +27,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def api() -> Iterator[Client]:
+def api() -> Iterator["Client"]:
     """A client for KEEL_URL/KEEL_API_KEY; API errors become one red line and exit 1."""
+    from keel.client.http import Client, KeelAPIError
+
     try:
         with Client() as client:
             yield client

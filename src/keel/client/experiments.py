@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from keel.tracing import sdk
-
 if TYPE_CHECKING:
     from keel.client.http import Client
 
@@ -127,6 +125,8 @@ class ExperimentsAPI:
         return run.wait() if wait else run
 
     def _run_here(self, run: ExperimentRun, task: Callable[[Any], Any], concurrency: int) -> None:
+        from keel.tracing import sdk  # the OpenTelemetry SDK loads only for experiments run here
+
         sdk.use_client(self._client.url, self._client.api_key)
         pending = self._client.request("GET", f"/api/v1/experiments/{run.id}/pending")["items"]
 

@@ -8,15 +8,8 @@ from typing import Any
 
 import httpx
 
+from keel.client.errors import KeelAPIError as KeelAPIError
 from keel.client.settings import ClientSettings
-
-
-class KeelAPIError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 class Client:

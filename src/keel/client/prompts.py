@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from keel.client.http import KeelAPIError
-from keel.prompts import templates
+from keel.client.errors import KeelAPIError
 
 if TYPE_CHECKING:
     from keel.client.http import Client
@@ -34,6 +33,8 @@ class Prompt:
 
     def render(self, **values: Any) -> list[dict[str, Any]] | str:
         """Messages for a chat prompt, text for a text prompt; missing variables raise, naming all."""
+        from keel.prompts import templates  # Jinja2 loads on the first render
+
         messages, text = templates.render(self.messages, self.template, self.variables, values)
         return messages if messages is not None else text or ""
 

@@ -4,7 +4,7 @@ import io
 import tarfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -12,7 +12,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from keel.cli.output import JsonOption, api, console, emit, fail, read_mapping
-from keel.client.http import Client
+
+if TYPE_CHECKING:
+    from keel.client.http import Client
 
 finetune_app = typer.Typer(no_args_is_help=True)
 models_app = typer.Typer(no_args_is_help=True)
@@ -21,7 +23,7 @@ RUN_COLUMNS = ("id", "name", "status", "progress", "base_model", "dataset", "mod
 FINAL = ("succeeded", "failed", "cancelled")
 
 
-def _follow(client: Client, run: dict[str, Any]) -> dict[str, Any]:
+def _follow(client: "Client", run: dict[str, Any]) -> dict[str, Any]:
     """A progress bar over the run's steps, eval losses as they come, until the job ends."""
     seen_eval: set[int] = set()
     last_step = -1

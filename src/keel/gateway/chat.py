@@ -41,6 +41,14 @@ class UpstreamFailed(KeelError):
     title = "Upstream failed"
 
 
+class UpstreamUnavailable(UpstreamFailed):
+    """Every attempt failed and the last target said it cannot serve now (503): say so, with its reason."""
+
+    status = 503
+    code = "upstream_unavailable"
+    title = "Upstream unavailable"
+
+
 @dataclass
 class Call:
     """What one gateway call did, for its trace."""
@@ -158,6 +166,7 @@ def _check_response_format(value: Any) -> None:
 
 
 async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamReply:
+    last_status = 0
     for target in plan.attempts(call.body.get("user")):
         for attempt in range(plan.retries + 1):
             call.target = target
@@ -171,15 +180,28 @@ async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -
                 )
             except RETRYABLE_ERRORS as exc:
                 call.attempts.append(f"{label}: {describe(exc)}")
+                last_status = 0
             else:
                 if response.status_code not in RETRYABLE_STATUS:
                     return response
+                reason = _error_message(await response.aread())
                 await response.aclose()
-                call.attempts.append(f"{label}: HTTP {response.status_code}")
+                last_status = response.status_code
+                call.attempts.append(f"{label}: HTTP {last_status}" + (f" ({reason})" if reason else ""))
             if attempt < plan.retries:
                 await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
     call.error = f"all {len(call.attempts)} attempts failed: " + "; ".join(call.attempts)
-    raise UpstreamFailed(call.error)
+    raise (UpstreamUnavailable if last_status == 503 else UpstreamFailed)(call.error)
+
+
+def _error_message(body: bytes) -> str | None:
+    """The message of an upstream's error body (OpenAI's or Anthropic's shape), if it has one."""
+    try:
+        error = orjson.loads(body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message[:500] if isinstance(message, str) else None
 
 
 def _account(call: Call, payload: dict[str, Any]) -> None:

@@ -2,13 +2,15 @@
 
 import json
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from keel.cli.output import JsonOption, api, console, emit, fail
-from keel.client.http import Client
+
+if TYPE_CHECKING:
+    from keel.client.http import Client
 
 app = typer.Typer(no_args_is_help=True)
 COLUMNS = ("id", "kind", "status", "progress", "progress_message", "attempts", "created_at", "finished_at")
@@ -76,7 +78,7 @@ def cancel(job_id: str, as_json: bool = JsonOption) -> None:
         emit(client.cancel_job(job_id), as_json, COLUMNS)
 
 
-def _follow(client: Client, job_id: str) -> dict[str, Any]:
+def _follow(client: "Client", job_id: str) -> dict[str, Any]:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

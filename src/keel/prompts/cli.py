@@ -9,7 +9,6 @@ import typer
 import yaml
 
 from keel.cli.output import JsonOption, api, console, emit, err_console, fail
-from keel.client.prompts import load_prompt_file
 
 app = typer.Typer(no_args_is_help=True)
 Opt = typer.Option
@@ -27,6 +26,8 @@ def push(
 ) -> None:
     """Push a prompt file (YAML or JSON) as a new version; prints the version number."""
     try:
+        from keel.client.prompts import load_prompt_file
+
         document = load_prompt_file(file)
     except ValueError as exc:
         fail(str(exc), 2)

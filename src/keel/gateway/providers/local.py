@@ -1,12 +1,17 @@
 """The bundled local models as a provider: `local/smollm2-135m-instruct` and `local/all-minilm-l6-v2`.
 
 The local runtime answers in OpenAI's wire format in-process (a `transport` instead of HTTP), so routing,
-fallbacks, tracing, prices, budgets and the cache treat it like any other provider.
+fallbacks, tracing, prices, budgets and the cache treat it like any other provider. Whatever the runtime
+cannot do (load a model or an adapter, an incompatible library, out of memory) answers 503
+`local_unavailable` with the cause and the fix; a stream is opened only once its first piece exists, so a
+failure there is a 503 too, not a broken 200.
 """
 
+import contextlib
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +23,16 @@ from keel.gateway.providers.base import Adapter, ProviderKind
 from keel.local.chat_model import MODEL_NAME as CHAT_MODEL
 from keel.local.chat_model import ContextTooLong, Generation
 from keel.local.embedder import MODEL_NAME as EMBEDDING_MODEL
+from keel.local.loading import explain
 
 MODELS = (CHAT_MODEL, EMBEDDING_MODEL)
+log = logging.getLogger("keel.local")
+
+
+def _unavailable(exc: Exception, doing: str) -> "LocalResponse":
+    reason = explain(exc, doing)
+    log.warning("local runtime: %s", reason, exc_info=exc if reason is not exc else None)
+    return _error(503, str(reason), "local_unavailable")
 
 
 def _error(status: int, message: str, code: str) -> "LocalResponse":
@@ -41,10 +54,17 @@ def _text(content: Any) -> str:
 
 
 class LocalResponse:
-    def __init__(self, status: int, content: bytes = b"", lines: AsyncIterator[str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        content: bytes = b"",
+        lines: AsyncIterator[str] | None = None,
+        pieces: Iterator[Any] | None = None,
+    ) -> None:
         self.status_code = status
         self.content = content
         self._lines = lines
+        self._pieces = pieces  # the generation behind a stream: closed with the reply to free the model
 
     async def aread(self) -> bytes:
         return self.content
@@ -55,7 +75,14 @@ class LocalResponse:
                 yield [line]
 
     async def aclose(self) -> None:
-        pass
+        if self._pieces is not None:
+            await anyio.to_thread.run_sync(_close_quietly, self._pieces)
+
+
+def _close_quietly(pieces: Iterator[Any]) -> None:
+    # ValueError: still running in another thread; it finishes and releases the model itself.
+    with contextlib.suppress(ValueError):
+        getattr(pieces, "close", lambda: None)()
 
 
 @dataclass(frozen=True)
@@ -107,11 +134,14 @@ class LocalTransport:
         ]
         created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
         base = {"id": ident, "created": created, "model": request["model"]}
+        doing = f"answering with {request['model']}"
         if not stream:
             try:
                 result: Generation = await anyio.to_thread.run_sync(chat.generate, messages, request, adapter)
             except ContextTooLong as exc:
                 return _error(400, str(exc), "context_length_exceeded")
+            except Exception as exc:
+                return _unavailable(exc, doing)
             return LocalResponse(
                 200,
                 orjson.dumps(
@@ -129,12 +159,22 @@ class LocalTransport:
                     }
                 ),
             )
-        return LocalResponse(200, lines=self._stream(base, chat.stream(messages, request, adapter)))
-
-    async def _stream(self, base: dict[str, Any], pieces: Any) -> AsyncIterator[str]:
-        chunk = {**base, "object": "chat.completion.chunk"}
+        pieces = chat.stream(messages, request, adapter)
         done = object()
-        while (piece := await anyio.to_thread.run_sync(next, pieces, done)) is not done:
+        try:
+            first = await anyio.to_thread.run_sync(next, pieces, done)
+        except ContextTooLong as exc:
+            return _error(400, str(exc), "context_length_exceeded")
+        except Exception as exc:
+            return _unavailable(exc, doing)
+        return LocalResponse(200, lines=self._stream(base, first, pieces, done), pieces=pieces)
+
+    async def _stream(
+        self, base: dict[str, Any], first: Any, pieces: Any, done: object
+    ) -> AsyncIterator[str]:
+        chunk = {**base, "object": "chat.completion.chunk"}
+        piece = first
+        while piece is not done:
             if isinstance(piece, Generation):
                 finish = {
                     **chunk,
@@ -144,10 +184,12 @@ class LocalTransport:
                 yield ""
                 yield "data: " + orjson.dumps({**chunk, "choices": [], "usage": _usage(piece)}).decode()
                 yield ""
-                continue
-            delta = {**chunk, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-            yield "data: " + orjson.dumps(delta).decode()
-            yield ""
+            else:
+                choice = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                delta = {**chunk, "choices": [choice]}
+                yield "data: " + orjson.dumps(delta).decode()
+                yield ""
+            piece = await anyio.to_thread.run_sync(next, pieces, done)
         yield "data: [DONE]"
         yield ""
 
@@ -163,7 +205,10 @@ class LocalTransport:
         texts = [given] if isinstance(given, str) else given
         if not all(isinstance(t, str) for t in texts):
             return _error(422, "the local embedding model takes text, not token arrays", "invalid_input")
-        vectors, tokens = await anyio.to_thread.run_sync(self.models.embedder.embed, texts)
+        try:
+            vectors, tokens = await anyio.to_thread.run_sync(self.models.embedder.embed, texts)
+        except Exception as exc:
+            return _unavailable(exc, f"embedding with {EMBEDDING_MODEL}")
         data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
         return LocalResponse(
             200,

@@ -6,6 +6,7 @@ import pytest
 
 from keel.client.settings import ClientSettings
 from keel.plugins import hookspecs
+from keel.plugins.manager import BUILTIN_PLUGINS
 from keel.settings import Settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -29,3 +30,14 @@ def test_every_setting_has_a_description() -> None:
     for cls in (Settings, ClientSettings):
         for name, field in cls.model_fields.items():
             assert field.description, name
+
+
+@pytest.mark.parametrize("module", BUILTIN_PLUGINS)
+def test_builtin_plugin_is_listed(module: str) -> None:
+    assert f"| `{module}` |" in (DOCS / "plugins.md").read_text()
+
+
+def test_plugins_doc_counts_the_builtins() -> None:
+    words = {10: "ten", 11: "eleven", 12: "twelve", 13: "thirteen", 14: "fourteen"}
+    text = " ".join((DOCS / "plugins.md").read_text().split())
+    assert f"The {words[len(BUILTIN_PLUGINS)]} built-in plugins" in text

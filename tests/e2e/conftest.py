@@ -1,4 +1,11 @@
-"""Real `keel serve` processes on a free port, and the real CLI in subprocesses talking to them."""
+"""Real `keel serve` processes on a free port, and the real CLI talking to them over a socket.
+
+One server per test module (`server`), since starting one costs seconds; tests that stop or restart their
+server take `own_server` or start their own. The CLI runs in-process through Click's runner unless a test
+needs the process itself (`keel serve`, exit codes of a crash): the commands, the HTTP client and the
+socket are the same, without paying an interpreter start per call. An exception escaping a command
+in-process fails the test, as its traceback would in a terminal.
+"""
 
 import json
 import os
@@ -28,13 +35,36 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def keel(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+def keel_process(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user's shell runs it: a new interpreter, `python -m keel`."""
     result = subprocess.run(
         [sys.executable, "-m", "keel", *args], env=env, capture_output=True, text=True, timeout=60
     )
     if check and result.returncode != 0:
         raise AssertionError(f"keel {' '.join(args)} exited {result.returncode}: {result.stderr}")
     return result
+
+
+def keel(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The CLI in this process (a server command still gets its own process)."""
+    if args and args[0] == "serve":
+        return keel_process(*args, env=env, check=check)
+    from typer.testing import CliRunner
+
+    from keel.cli.main import app
+
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KEEL_")}
+    overrides.update({k: v for k, v in env.items() if k.startswith("KEEL_") or k in PASSED_VARIABLES})
+    outcome = CliRunner().invoke(app, list(args), env=overrides)
+    if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
+        raise outcome.exception
+    result = subprocess.CompletedProcess(["keel", *args], outcome.exit_code, outcome.stdout, outcome.stderr)
+    if check and result.returncode != 0:
+        raise AssertionError(f"keel {' '.join(args)} exited {result.returncode}: {result.stderr}")
+    return result
+
+
+PASSED_VARIABLES = {"COLUMNS", "TEST_OPENAI_KEY"}
 
 
 def keel_json(*args: str, env: dict[str, str]) -> Any:
@@ -80,12 +110,23 @@ def start_server(data_dir: Path, **env_extra: str) -> Server:
     raise AssertionError("keel serve did not answer /healthz within 60 s")
 
 
-@pytest.fixture
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+def _serve(request: pytest.FixtureRequest, data_dir: Path, database: str) -> Iterator[Server]:
     extra = {}
     if getattr(request, "param", "sqlite") == "postgresql":
-        extra["KEEL_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    running = start_server(tmp_path / "data", **extra)
+        extra["KEEL_DATABASE_URL"] = request.getfixturevalue(database)
+    running = start_server(data_dir, **extra)
     yield running
     if running.process.poll() is None:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module's tests (each creates what it needs under its own names)."""
+    yield from _serve(request, tmp_path_factory.mktemp("server") / "data", "module_postgres_url")
+
+
+@pytest.fixture
+def own_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A server of the test's own, for tests that stop it."""
+    yield from _serve(request, tmp_path / "data", "postgres_url")

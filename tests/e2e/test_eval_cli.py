@@ -38,7 +38,8 @@ def test_sdk_runs_a_python_task_and_reports_per_item(server: Server) -> None:
 
     exp = client.experiments.run(dataset="qa", task=answer, evaluators=["rouge", "bleu"])
     assert exp.status == "succeeded"
-    assert set(exp.summary) == {"rouge1", "rouge2", "rougeL", "bleu"}
+    assert set(exp.summary) == {"rouge1", "rouge2", "rougeL", "bleu", "sentence_bleu"}
+    assert exp.summary["bleu"]["corpus"] is True
     assert exp.summary["rougeL"]["n"] == 2
     low, high = exp.summary["rougeL"]["ci"]
     assert low <= exp.summary["rougeL"]["mean"] <= high

@@ -64,7 +64,8 @@ def test_prompts_cli_round_trip(server: Server, tmp_path: Path) -> None:
     assert "not UTF-8" in refused.stderr
 
 
-def test_sdk_caches_and_falls_back_to_the_last_good_copy(server: Server, tmp_path: Path) -> None:
+def test_sdk_caches_and_falls_back_to_the_last_good_copy(own_server: Server, tmp_path: Path) -> None:
+    server = own_server
     key = (server.data_dir / "admin.key").read_text().strip()
     client = keel.Client(server.url, key)
     pushed = client.prompts.push(yaml.safe_load(PROMPT), labels=["production"])

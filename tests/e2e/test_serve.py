@@ -11,8 +11,9 @@ from tests.e2e.conftest import Server, clean_env, keel, keel_json
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("server", ["sqlite", "postgresql"], indirect=True)
-def test_first_session_through_the_cli(server: Server) -> None:
+@pytest.mark.parametrize("own_server", ["sqlite", "postgresql"], indirect=True)
+def test_first_session_through_the_cli(own_server: Server) -> None:
+    server = own_server
     key_file = server.data_dir / "admin.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     admin = clean_env(KEEL_URL=server.url, KEEL_API_KEY=key_file.read_text().strip())

@@ -31,7 +31,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("ui") / "data", KEEL_LOCAL_THREADS="1")
+    running = start_server(
+        tmp_path_factory.mktemp("ui") / "data", KEEL_LOCAL_THREADS="1", KEEL_AUTH_CACHE_SECONDS="1"
+    )
     yield running
     running.stop()
 
@@ -237,7 +239,9 @@ def test_roles_projects_bad_values_and_revoked_keys(browser: Any, server: Server
     assert "reload the page" in no_csrf.text()
 
     api.delete(f"/api/v1/keys/{viewer['id']}").raise_for_status()
-    time.sleep(5.5)  # the server trusts a key for KEEL_AUTH_CACHE_SECONDS (5 s) after a revocation elsewhere
+    time.sleep(
+        1.1
+    )  # the server trusts a key for KEEL_AUTH_CACHE_SECONDS (1 s here) after a revocation elsewhere
     page.goto(f"{server.url}/prompts")
     assert "/login" in page.url
     assert "revoked" in page.inner_text("[role=alert]")

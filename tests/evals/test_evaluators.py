@@ -10,6 +10,7 @@ from keel.evals import gate, stats
 from keel.evals.evaluators import BUILTIN
 from keel.evals.evaluators.base import Failed, Sample
 from keel.evals.evaluators.model_based import parse_verdict
+from keel.evals.evaluators.text_overlap import corpus_bleu
 
 BY_NAME = {e.name: e for e in BUILTIN}
 PAIRS = [
@@ -30,11 +31,26 @@ def test_rouge_bleu_chrf_equal_the_libraries() -> None:
         expected = scorer.score(ref, out)
         assert result == {k: expected[k].fmeasure for k in ("rouge1", "rouge2", "rougeL")}
     for (out, ref), result in zip(PAIRS, score("bleu", samples), strict=True):
-        assert result == {"bleu": sacrebleu.sentence_bleu(out, [ref]).score}
+        assert result == {"sentence_bleu": sacrebleu.sentence_bleu(out, [ref]).score}
     for (out, ref), result in zip(PAIRS, score("chrf", samples), strict=True):
         assert result == {"chrf": sacrebleu.sentence_chrf(out, [ref]).score}
     multi = score("rouge", [Sample("x", PAIRS[0][0], [PAIRS[0][1], PAIRS[0][0]])])[0]
     assert multi == {"rouge1": 1.0, "rouge2": 1.0, "rougeL": 1.0}
+
+
+def test_an_experiments_bleu_is_corpus_bleu_not_the_mean_of_sentences() -> None:
+    outputs, references = [o for o, _ in PAIRS], [r for _, r in PAIRS]
+    corpus = corpus_bleu(outputs, references)
+    assert corpus["mean"] == sacrebleu.corpus_bleu(outputs, [references]).score
+    sentences = [sacrebleu.sentence_bleu(o, [r]).score for o, r in PAIRS]
+    assert corpus["mean"] != pytest.approx(sum(sentences) / len(sentences))
+    assert corpus["n"] == 3
+    low, high = corpus["ci"]
+    assert 0 <= low <= high <= 100
+    two_refs = corpus_bleu(outputs[:2], [[references[0], outputs[0]], references[1]])
+    padded = [[references[0], references[1]], [outputs[0], references[1]]]
+    assert two_refs["mean"] == sacrebleu.corpus_bleu(outputs[:2], padded).score
+    assert corpus_bleu([], []) == {"mean": None, "ci": [None, None], "n": 0}
 
 
 def test_string_and_structure_checks() -> None:

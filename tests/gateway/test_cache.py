@@ -1,7 +1,5 @@
 """Exact-match response cache: hits skip the upstream, are traced as hits and cost nothing."""
 
-import time
-
 from fastapi.testclient import TestClient
 
 from keel.gateway.cache import ResponseCache, cache_key
@@ -38,13 +36,16 @@ def test_streams_and_uncached_routes_skip_the_cache(gw: TestClient) -> None:
 
 
 def test_cache_expires_and_evicts_by_size() -> None:
-    cache = ResponseCache(max_bytes=64)
+    now = [1000.0]
+    cache = ResponseCache(max_bytes=64, clock=lambda: now[0])
     cache.put("a", b"x" * 3, ttl_s=1)
     assert cache.get("a") == b"xxx"
     for n in range(40):
         cache.put(f"k{n}", b"y" * 3, ttl_s=60)
     assert cache.get("a") is None
     cache.put("soon", b"z", ttl_s=1)
-    time.sleep(1.05)
+    now[0] += 0.99
+    assert cache.get("soon") == b"z"
+    now[0] += 0.02
     assert cache.get("soon") is None
     assert cache_key("p", "r", {"a": 1, "b": 2, "user": "x"}) == cache_key("p", "r", {"b": 2, "a": 1})

@@ -48,6 +48,11 @@ def test_daily_budget_stops_spending_and_reports_spend(gw: TestClient) -> None:
     assert "$0.03" in info.value.message
     limits = gw.get("/api/v1/limits").json()["items"]
     assert limits[0]["spent_today_usd"] == "0.026"
+    assert limits[0]["spent_this_month_usd"] is None  # no monthly budget: not counted, so not a 0
+    gw.put("/api/v1/limits/project", json={"usd_per_day": "0.03", "usd_per_month": "1"})
+    both = gw.get("/api/v1/limits").json()["items"][0]
+    assert both["spent_today_usd"] == "0.026"
+    assert both["spent_this_month_usd"] == "0"  # counted from when the monthly budget was set
 
 
 def test_reservations_never_overspend_under_concurrency(gw: TestClient) -> None:

@@ -140,13 +140,12 @@ def _pgvector(conninfo: str, name: str, needed: bool = True) -> Check:
     except psycopg.Error as exc:
         return Check(name, "warn", f"unreachable: {str(exc).strip().splitlines()[0]}")
     if row is None:
-        return Check(
-            name, "warn", "reachable, no pgvector extension (knowledge bases use the embedded index)"
-        )
+        detail = "reachable, no pgvector extension (knowledge bases use the embedded index)"
+        return Check(name, "warn" if needed else "ok", detail)
     return Check(name, "ok", f"reachable, pgvector {row[0]} available")
 
 
-def test_services_check() -> list[Check]:
+def make_test_services_check() -> list[Check]:
     """What `make test` needs besides Python: PostgreSQL on 127.0.0.1:5432 and Debian's Chromium."""
     postgres = _pgvector("host=127.0.0.1 port=5432 user=postgres dbname=postgres", "test postgresql", False)
     if postgres.status == "warn" and postgres.detail.startswith("unreachable"):
@@ -177,7 +176,7 @@ def run_checks(settings: "Settings") -> list[Check]:
         lock_check(),
         *local_check(settings),
         *database_check(settings),
-        *test_services_check(),
+        *make_test_services_check(),
         disk_check(settings),
     ]
 

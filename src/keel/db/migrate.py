@@ -1,8 +1,11 @@
 """Alembic, driven from code: `keel serve` upgrades to head at start; `keel db ...` exposes the same calls.
 
-On PostgreSQL the upgrade holds an advisory lock, so replicas starting together migrate once, in turn.
+On PostgreSQL the upgrade holds an advisory lock, so replicas starting together migrate once, in turn. A
+store already at head is left alone without loading Alembic's scripts (one `SELECT` of alembic_version), so
+a restart costs no migration work.
 """
 
+import functools
 import importlib
 from pathlib import Path
 
@@ -44,6 +47,8 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    if revision == "head" and current(engine) == head():
+        return
     config = alembic_config(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
@@ -68,6 +73,7 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head() -> str | None:
     return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 

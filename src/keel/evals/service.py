@@ -15,6 +15,7 @@ from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.datasets import service as datasets
 from keel.datasets.models import Dataset, DatasetItem
 from keel.evals import scoring, stats
+from keel.evals.evaluators.text_overlap import corpus_bleu
 from keel.evals.models import Experiment, ExperimentResult
 from keel.evals.schemas import ExperimentCreate
 from keel.jobs import service as jobs
@@ -158,6 +159,11 @@ def summarize(session: Session, experiment: Experiment) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for metric in sorted(set(metrics) | set(failures)):
         summary[metric] = {**stats.summarize(metrics.get(metric, [])), "failed": failures.get(metric, 0)}
+    if "sentence_bleu" in summary:
+        scored = [r for r in results if "sentence_bleu" in r.scores]
+        corpus = corpus_bleu([r.output for r in scored], [r.expected for r in scored])
+        summary["bleu"] = {**corpus, "failed": failures.get("sentence_bleu", 0), "corpus": True}
+        summary = dict(sorted(summary.items()))
     return summary
 
 

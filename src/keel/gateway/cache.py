@@ -10,6 +10,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,7 +24,8 @@ def cache_key(project_id: str, route: str, body: dict[str, Any]) -> str:
 
 
 class ResponseCache:
-    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_bytes: int = MAX_BYTES, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._bytes = 0
         self._max = max_bytes
@@ -34,7 +36,7 @@ class ResponseCache:
     def get(self, key: str) -> bytes | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
+            if entry is None or entry[0] < self._clock():
                 if entry is not None:
                     self._drop(key)
                 self.misses += 1
@@ -49,7 +51,7 @@ class ResponseCache:
         with self._lock:
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = (time.monotonic() + ttl_s, content)
+            self._entries[key] = (self._clock() + ttl_s, content)
             self._bytes += len(content)
             while self._bytes > self._max:
                 self._drop(next(iter(self._entries)))

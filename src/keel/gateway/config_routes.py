@@ -192,18 +192,21 @@ limit_router = APIRouter(prefix="/api/v1/limits", tags=["gateway"])
 
 
 def limit_out(session: Any, limit: Limit) -> LimitOut:
+    """Spend is only counted for the periods that have a budget: the other period is null, never a 0."""
     now = datetime.now(UTC)
-    spent_day = service.spent(session, limit.project_id, limit.scope, f"d:{now:%Y-%m-%d}")
-    spent_month = service.spent(session, limit.project_id, limit.scope, f"m:{now:%Y-%m}")
-
+    spent_day = spent_month = None
+    if limit.usd_micros_per_day is not None:
+        spent_day = to_usd(service.spent(session, limit.project_id, limit.scope, f"d:{now:%Y-%m-%d}"))
+    if limit.usd_micros_per_month is not None:
+        spent_month = to_usd(service.spent(session, limit.project_id, limit.scope, f"m:{now:%Y-%m}"))
     return LimitOut(
         scope=limit.scope,
         usd_per_day=usd(limit.usd_micros_per_day),
         usd_per_month=usd(limit.usd_micros_per_month),
         requests_per_minute=limit.requests_per_minute,
         tokens_per_minute=limit.tokens_per_minute,
-        spent_today_usd=to_usd(spent_day),
-        spent_this_month_usd=to_usd(spent_month),
+        spent_today_usd=spent_day,
+        spent_this_month_usd=spent_month,
     )
 
 

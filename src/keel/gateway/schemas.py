@@ -135,8 +135,12 @@ class LimitIn(BaseModel):
 
 class LimitOut(LimitIn):
     scope: str
-    spent_today_usd: Decimal
-    spent_this_month_usd: Decimal
+    spent_today_usd: Decimal | None = Field(
+        description="Spend counted against `usd_per_day` today; null when no daily budget is set."
+    )
+    spent_this_month_usd: Decimal | None = Field(
+        description="Spend counted against `usd_per_month` this month; null when no monthly budget is set."
+    )
 
 
 class LimitList(BaseModel):

@@ -2,6 +2,10 @@
 
 BLEU and chrF are 0–100 as sacrebleu reports them; ROUGE is the F-measure in 0–1 as rouge-score reports it,
 with Porter stemming by default (`params.use_stemmer`). `expected` may be a list of references.
+
+BLEU per item is `sentence_bleu`; an experiment's `bleu` is corpus BLEU over all its items (n-gram counts
+summed before the brevity penalty and the geometric mean, as papers and sacrebleu report it), which is not
+the mean of the sentence scores.
 """
 
 from collections.abc import Sequence
@@ -26,8 +30,28 @@ def bleu(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | N
     return each(
         samples,
         True,
-        lambda s: {"bleu": sacrebleu.sentence_bleu(text(s.output), _references(s.expected)).score},
+        lambda s: {"sentence_bleu": sacrebleu.sentence_bleu(text(s.output), _references(s.expected)).score},
     )
+
+
+def corpus_bleu(outputs: Sequence[Any], expected: Sequence[Any], resamples: int = 1000) -> dict[str, Any]:
+    """sacrebleu's corpus BLEU with its 95% bootstrap interval, in the shape of a summary entry."""
+    from sacrebleu.metrics.bleu import BLEU
+
+    if not outputs:
+        return {"mean": None, "ci": [None, None], "n": 0}
+    references = [_references(e) for e in expected]
+    width = max(len(r) for r in references)
+    # sacrebleu wants reference streams of equal length; repeating a reference changes neither the clipped
+    # n-gram counts (a max over references) nor the closest reference length.
+    streams = [[r[i] if i < len(r) else r[0] for r in references] for i in range(width)]
+    hypotheses = [text(o) for o in outputs]
+    point = BLEU().corpus_score(hypotheses, streams).score
+    if len(outputs) == 1:
+        return {"mean": point, "ci": [point, point], "n": 1}
+    spread = BLEU().corpus_score(hypotheses, streams, n_bootstrap=resamples)
+    centre, half = float(spread._mean), float(spread._ci)
+    return {"mean": point, "ci": [centre - half, centre + half], "n": len(outputs)}
 
 
 def chrf(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | None) -> list[Result]:
@@ -57,7 +81,13 @@ def rouge(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | 
     return each(samples, True, one)
 
 
-BLEU = Evaluator("bleu", "Sentence BLEU (sacrebleu, 0–100).", ("bleu",), True, bleu)
+BLEU = Evaluator(
+    "bleu",
+    "BLEU (sacrebleu, 0–100): `sentence_bleu` per item, corpus BLEU as the experiment's `bleu`.",
+    ("sentence_bleu",),
+    True,
+    bleu,
+)
 CHRF = Evaluator("chrf", "Sentence chrF (sacrebleu, 0–100).", ("chrf",), True, chrf)
 ROUGE = Evaluator(
     "rouge",

@@ -28,7 +28,7 @@ def prompt(content: str) -> dict[str, Any]:
 def test_sdk_runs_a_python_task_and_reports_per_item(server: Server) -> None:
     key = (server.data_dir / "admin.key").read_text().strip()
     client = keel.Client(server.url, key)
-    client.datasets.create("qa", items=QA)
+    client.datasets.create("qa-sdk", items=QA)
 
     def answer(item: dict[str, str]) -> str:
         if "Japan" in item["q"]:
@@ -36,7 +36,7 @@ def test_sdk_runs_a_python_task_and_reports_per_item(server: Server) -> None:
         city = {"capital of France": "Paris", "capital of Peru": "Lima"}[item["q"]]
         return f"{city} is the capital"
 
-    exp = client.experiments.run(dataset="qa", task=answer, evaluators=["rouge", "bleu"])
+    exp = client.experiments.run(dataset="qa-sdk", task=answer, evaluators=["rouge", "bleu"])
     assert exp.status == "succeeded"
     assert set(exp.summary) == {"rouge1", "rouge2", "rougeL", "bleu", "sentence_bleu"}
     assert exp.summary["bleu"]["corpus"] is True

@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TOOLS  := .venv-tools
 UV     := $(TOOLS)/bin/uv
-SYNC    = UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(abspath $(1)) $(UV) sync --frozen --no-progress --quiet
+SYNC    = UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(abspath $(1)) $(UV) sync --frozen --no-progress --quiet --compile-bytecode
 SRC    := src tests benchmarks examples
 PEERS  := phoenix litellm mlflow
 
@@ -68,8 +68,10 @@ typecheck: dev
 
 # Two workers, each taking whole files (module fixtures stay in one process): e2e files mostly wait on
 # servers and training processes, so two overlap well on two cores.
+# Bytecode is written as modules load (some environments set PYTHONDONTWRITEBYTECODE, which makes every
+# server and subprocess the suite starts compile Keel and its libraries again).
 pytest: dev $(VENV)/.browser
-	$(BIN)/pytest -n 2 --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 2 --dist loadfile
 
 test: lock-check check pytest
 

@@ -25,6 +25,7 @@ from keel.settings import Settings
 
 for _name in [n for n in os.environ if n.startswith("KEEL_") and not n.startswith("KEEL_TEST_")]:
     del os.environ[_name]  # the suite builds its own settings; a developer's KEEL_* must not leak in
+os.environ["KEEL_LOCAL_PRELOAD"] = "false"  # apps load the local models only in tests that ask for them
 os.environ.pop("COLUMNS", None)  # xdist workers export COLUMNS=80, which would fix the CLI's table width
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM"):
     os.environ.setdefault(_var, "1" if _var != "TOKENIZERS_PARALLELISM" else "false")

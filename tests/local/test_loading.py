@@ -11,7 +11,7 @@ import pytest
 from keel.local.loading import LocalUnavailable, explain
 from keel.local.runtime import installed
 
-RACES = 8
+RACES = 4
 
 
 @pytest.mark.slow

@@ -49,6 +49,7 @@ def serve(
         open_runtime(settings).engine.dispose()
     except ConfigError as exc:
         fail(str(exc), 2)
+    _warn_if_not_locked()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_quietly)  # uvicorn re-raises the signal after its graceful shutdown
     console.print(
@@ -64,6 +65,16 @@ def serve(
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
         server_header=False,
     )
+
+
+def _warn_if_not_locked() -> None:
+    """One line when this checkout's environment is not what uv.lock says (`keel doctor` names them all)."""
+    from keel.cli.doctor import lock_check
+    from keel.cli.output import err_console
+
+    check = lock_check()
+    if check.status == "fail":
+        err_console.print(f"[yellow]warning:[/] installed packages {check.detail}", highlight=False)
 
 
 def _exit_quietly(signum: int, _frame: FrameType | None) -> None:

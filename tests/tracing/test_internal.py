@@ -55,6 +55,22 @@ def test_background_spans_are_gathered_into_one_commit(tclient: TestClient) -> N
         writer.stop()
 
 
+def test_a_barrier_returns_once_everything_before_it_is_committed(tclient: TestClient) -> None:
+    runtime = tclient.app.state.runtime  # type: ignore[attr-defined]
+    project_id = tclient.get("/api/v1/whoami").json()["project_id"]
+    writer = TraceWriter(runtime.sessions, max_queued=1000, max_batch=100, linger_s=0.3)
+    writer.start()
+    try:
+        futures = [writer.submit([internal_row(_span(project_id), 4096)], background=True) for _ in range(5)]
+        writer.barrier(timeout=5)
+        assert all(f.done() for f in futures)
+        assert writer.committed_spans == 5
+        writer.barrier(timeout=5)  # with nothing queued it returns at once
+        assert writer.commits == 1
+    finally:
+        writer.stop()
+
+
 def test_a_span_joining_a_stored_trace_updates_its_rollup(tclient: TestClient) -> None:
     runtime = tclient.app.state.runtime  # type: ignore[attr-defined]
     project_id = tclient.get("/api/v1/whoami").json()["project_id"]

@@ -9,6 +9,7 @@ reports progress. A job that stops part-way resumes with the items that have no 
 
 import asyncio
 import concurrent.futures
+import logging
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from keel.evals.models import Experiment
 from keel.gateway import turns
 from keel.jobs.context import JobCancelled, WorkerStopping
 
+log = logging.getLogger("keel.evals")
 T = TypeVar("T")
 CALL_TIMEOUT_S = 600
 
@@ -218,8 +220,16 @@ class Evals:
         except Exception as exc:
             self._finish(ctx, experiment_id, "failed", str(exc) or type(exc).__name__)
             raise
+        self._traces_stored()
         summary = self._finish(ctx, experiment_id, "succeeded", None)
         return {"experiment_id": experiment_id, "summary": summary}
+
+    def _traces_stored(self) -> None:
+        """A finished experiment's trace ids resolve: wait for the trace writer to commit the items' spans."""
+        try:
+            self.runtime.service("tracing.writer").barrier()
+        except Exception as exc:  # the experiment's results stand; its traces may land later or not at all
+            log.warning("experiment traces may still be queued: %s", exc)
 
     def _finish(self, ctx: Any, experiment_id: str, status: str, error: str | None) -> dict[str, Any]:
         with ctx.session() as session:

@@ -83,6 +83,10 @@ class TraceWriter:
         self._queue.put(batch)
         return batch.done
 
+    def barrier(self, timeout: float = 10.0) -> None:
+        """Return once everything submitted before this call is committed (the queue is FIFO)."""
+        self.submit([]).result(timeout)
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
@@ -106,6 +110,9 @@ class TraceWriter:
 
     def _commit(self, batches: list[_Batch]) -> None:
         rows = [row for batch in batches for row in batch.rows]
+        if not rows:  # only barriers
+            self._settle(batches, None)
+            return
         started = time.perf_counter()
         try:
             with self._sessions() as session:

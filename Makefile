@@ -66,12 +66,13 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-# Two workers, each taking whole files (module fixtures stay in one process): e2e files mostly wait on
-# servers and training processes, so two overlap well on two cores.
+# Three workers, each taking whole files (module fixtures stay in one process): e2e files wait on servers,
+# training processes and the browser, so a third worker fills those waits on two cores (201 s against 228 s
+# with two, measured side by side in docs/testing.md).
 # Bytecode is written as modules load (some environments set PYTHONDONTWRITEBYTECODE, which makes every
 # server and subprocess the suite starts compile Keel and its libraries again).
 pytest: dev $(VENV)/.browser
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 2 --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 3 --dist loadfile
 
 test: lock-check check pytest
 

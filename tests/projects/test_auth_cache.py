@@ -30,10 +30,10 @@ def test_cache_never_outlives_key_expiry(settings: Settings) -> None:
 
     cached = settings.model_copy(update={"auth_cache_seconds": 60, "worker_enabled": False})
     with TestClient(create_app(cached), headers=bearer(ADMIN_KEY)) as client:
-        soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+        soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
         key = bearer(client.post("/api/v1/keys", json={"name": "k", "expires_at": soon}).json()["key"])
         assert client.get("/api/v1/whoami", headers=key).status_code == 200
-        time.sleep(1.1)
+        time.sleep(2.1)
         refused = client.get("/api/v1/whoami", headers=key)
         assert refused.status_code == 401
         assert "expired" in refused.json()["detail"]

@@ -9,6 +9,7 @@ Anything the local runtime cannot do is a `LocalUnavailable`: the gateway answer
 and the fix, never as an unexpected error.
 """
 
+import functools
 import threading
 from importlib import metadata
 
@@ -48,8 +49,10 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+@functools.cache
 def adapter_support() -> str | None:
-    """None when this transformers can load PEFT adapters with the installed PEFT, else why not."""
+    """None when this transformers can load PEFT adapters with the installed PEFT, else why not (checked
+    once per process: it imports transformers)."""
     have = versions()
     if not have["peft"] or not have["transformers"]:
         return f"peft and transformers must both be installed; {REINSTALL}"

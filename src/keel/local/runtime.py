@@ -37,8 +37,6 @@ class LocalModels:
         self._cache_dir, self._threads = settings.cache_dir, settings.local_threads
         self._bases: dict[str, LocalChatModel] = {}
         self._thread: threading.Thread | None = None
-        self._adapter_problem: str | None = None
-        self._adapter_checked = False
 
     @property
     def alive(self) -> bool:
@@ -46,13 +44,6 @@ class LocalModels:
         if not self.enabled:
             return True
         return self.error is None and (not self.preload or (self.chat.loaded and self.embedder.loaded))
-
-    def adapter_problem(self) -> str | None:
-        """Why LoRA adapters cannot be served here, or None; checked once (it imports transformers)."""
-        if not self._adapter_checked:
-            self._adapter_problem = adapter_support()
-            self._adapter_checked = True
-        return self._adapter_problem
 
     def health(self) -> dict[str, Any]:
         """The runtime's state for `/readyz` and `keel doctor`."""
@@ -62,7 +53,7 @@ class LocalModels:
             EMBEDDING_MODEL: {"present": bool(model_dir()), "loaded": self.embedder.loaded},
         }
         if self.enabled and self.chat.loaded:
-            problem = self.adapter_problem()
+            problem = adapter_support()
             state["adapters"] = {"available": problem is None, "problem": problem}
         else:
             state["adapters"] = {"available": None, "problem": "checked once the chat model has loaded"}
@@ -92,7 +83,7 @@ class LocalModels:
         try:
             self.embedder.load()
             self.chat.load()
-            self.adapter_problem()
+            adapter_support()
         except Exception as exc:  # reported by /readyz and by requests; the server keeps serving the rest
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("local models failed to load")

@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TOOLS  := .venv-tools
 UV     := $(TOOLS)/bin/uv
-SYNC    = UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(abspath $(1)) $(UV) sync --frozen --no-progress --quiet --compile-bytecode
+SYNC    = UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(abspath $(1)) $(abspath $(UV)) sync --frozen --no-progress --quiet --compile-bytecode
 SRC    := src tests benchmarks examples
 PEERS  := phoenix litellm mlflow
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -88,34 +89,35 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def postgres_url(postgres_template: str) -> Iterator[str]:
-    """A fresh PostgreSQL database already at head."""
-    name = create_database(postgres_template)
+@contextmanager
+def fresh_database(template: str | None = None) -> Iterator[str]:
+    """The URL of a new database (a copy of `template`, or empty), dropped afterwards."""
+    name = create_database(template)
     try:
         yield pg_url(name)
     finally:
         drop_database(name)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database already at head."""
+    with fresh_database(postgres_template) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def module_postgres_url(postgres_template: str) -> Iterator[str]:
     """A PostgreSQL database at head shared by a module (for its one server)."""
-    name = create_database(postgres_template)
-    try:
-        yield pg_url(name)
-    finally:
-        drop_database(name)
+    with fresh_database(postgres_template) as url:
+        yield url
 
 
 @pytest.fixture
 def empty_postgres_url(postgres_available: None) -> Iterator[str]:
     """A fresh, empty PostgreSQL database (for the migration tests)."""
-    name = create_database()
-    try:
-        yield pg_url(name)
-    finally:
-        drop_database(name)
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 
@@ -41,34 +44,38 @@ def _span(project_id: str, **extra: object) -> InternalSpan:
     return InternalSpan(project_id, "chat m", now, now + 1_000_000, {"gen_ai.request.model": "m"}, **extra)  # type: ignore[arg-type]
 
 
-def test_background_spans_are_gathered_into_one_commit(tclient: TestClient) -> None:
-    runtime = tclient.app.state.runtime  # type: ignore[attr-defined]
-    project_id = tclient.get("/api/v1/whoami").json()["project_id"]
-    writer = TraceWriter(runtime.sessions, max_queued=1000, max_batch=100, linger_s=0.2)
+@contextmanager
+def lingering_writer(client: TestClient, linger_s: float) -> Iterator[tuple[TraceWriter, str]]:
+    """A trace writer of the test's own on the app's store, and the caller's project id."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    writer = TraceWriter(runtime.sessions, max_queued=1000, max_batch=100, linger_s=linger_s)
     writer.start()
     try:
-        futures = [writer.submit([internal_row(_span(project_id), 4096)], background=True) for _ in range(10)]
-        assert [f.result(timeout=5) for f in futures] == [1] * 10
-        assert writer.commits == 1
-        assert writer.committed_spans == 10
+        yield writer, client.get("/api/v1/whoami").json()["project_id"]
     finally:
         writer.stop()
 
 
+def background(writer: TraceWriter, project_id: str, count: int) -> list[Future[int]]:
+    return [writer.submit([internal_row(_span(project_id), 4096)], background=True) for _ in range(count)]
+
+
+def test_background_spans_are_gathered_into_one_commit(tclient: TestClient) -> None:
+    with lingering_writer(tclient, 0.2) as (writer, project_id):
+        futures = background(writer, project_id, 10)
+        assert [f.result(timeout=5) for f in futures] == [1] * 10
+        assert writer.commits == 1
+        assert writer.committed_spans == 10
+
+
 def test_a_barrier_returns_once_everything_before_it_is_committed(tclient: TestClient) -> None:
-    runtime = tclient.app.state.runtime  # type: ignore[attr-defined]
-    project_id = tclient.get("/api/v1/whoami").json()["project_id"]
-    writer = TraceWriter(runtime.sessions, max_queued=1000, max_batch=100, linger_s=0.3)
-    writer.start()
-    try:
-        futures = [writer.submit([internal_row(_span(project_id), 4096)], background=True) for _ in range(5)]
+    with lingering_writer(tclient, 0.3) as (writer, project_id):
+        futures = background(writer, project_id, 5)
         writer.barrier(timeout=5)
         assert all(f.done() for f in futures)
         assert writer.committed_spans == 5
         writer.barrier(timeout=5)  # with nothing queued it returns at once
         assert writer.commits == 1
-    finally:
-        writer.stop()
 
 
 def test_a_span_joining_a_stored_trace_updates_its_rollup(tclient: TestClient) -> None:

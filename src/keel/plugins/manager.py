@@ -49,32 +49,29 @@ class Plugins:
 
     @cached_property
     def job_kinds(self) -> Registry[JobHandler]:
-        found: Registry[JobHandler] = Registry("job kind")
-        self.manager.hook.register_job_kinds(register=found.register)
-        return found
+        return self._filled("job kind", self.manager.hook.register_job_kinds)
 
     @cached_property
     def readiness_checks(self) -> Registry[ReadinessCheck]:
-        found: Registry[ReadinessCheck] = Registry("readiness check")
-        self.manager.hook.register_readiness_checks(register=found.register)
-        return found
+        return self._filled("readiness check", self.manager.hook.register_readiness_checks)
 
     @cached_property
     def provider_kinds(self) -> Registry[Any]:
-        found: Registry[Any] = Registry("provider kind")
-        self.manager.hook.register_providers(register=found.register)
-        return found
+        return self._filled("provider kind", self.manager.hook.register_providers)
 
     @cached_property
     def evaluators(self) -> Registry[Any]:
-        found: Registry[Any] = Registry("evaluator")
-        self.manager.hook.register_evaluators(register=found.register)
-        return found
+        return self._filled("evaluator", self.manager.hook.register_evaluators)
 
     @cached_property
     def services(self) -> Registry[ServiceFactory]:
-        found: Registry[ServiceFactory] = Registry("service")
-        self.manager.hook.register_services(register=found.register)
+        return self._filled("service", self.manager.hook.register_services)
+
+    @staticmethod
+    def _filled(what: str, hook: Callable[..., Any]) -> Registry[Any]:
+        """A registry of `what`, filled by every plugin's implementation of `hook`."""
+        found: Registry[Any] = Registry(what)
+        hook(register=found.register)
         return found
 
     def routers(self) -> list[Any]:

@@ -42,13 +42,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def load(url: str, headers: dict[str, str], model: str, stream: bool) -> float:
-    """Send REQUESTS requests from CONCURRENCY workers; a dropped connection is retried once."""
+async def load(
+    url: str,
+    headers: dict[str, str],
+    model: str,
+    stream: bool,
+    latencies: list[float] | None = None,
+    concurrency: int = CONCURRENCY,
+    requests: int = REQUESTS,
+) -> float:
+    """Send `requests` requests from `concurrency` workers; a dropped connection is retried once."""
     body = {"model": model, "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(REQUESTS):
+    for n in range(requests):
         queue.put_nowait(n)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
 
         async def one() -> None:
@@ -64,13 +72,16 @@ async def load(url: str, headers: dict[str, str], model: str, stream: bool) -> f
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
+                sent = time.perf_counter()
                 try:
                     await one()
                 except httpx.TransportError:
                     await one()
+                if latencies is not None:
+                    latencies.append(time.perf_counter() - sent)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
         return time.perf_counter() - started
 
 
@@ -115,6 +126,8 @@ def run() -> list[dict[str, Any]]:
                         "throughput_vs_direct": direct / via,
                     }
                 )
+            rows += limited_rows(server, headers, rows[0])
+            rows += dead_primary_rows(server.url, headers)
             spans = httpx.get(
                 f"{server.url}/api/v1/traces/aggregates", params={"bucket": "1d"}, headers=headers
             ).json()["items"]
@@ -138,6 +151,76 @@ def run() -> list[dict[str, Any]]:
         stub.send_signal(signal.SIGTERM)
         stub.wait(10)
     return rows
+
+
+def p99_ms(latencies: list[float]) -> float:
+    return sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000
+
+
+def limited_rows(server: Any, headers: dict[str, str], plain: dict[str, Any]) -> list[dict[str, Any]]:
+    """JSON completions with a project budget and a rate limit set (and the model priced, so each call
+    reserves and settles real money), against the plain JSON case of the same run."""
+    url = server.url
+    api = httpx.Client(base_url=url, headers=headers)
+    api.put(
+        "/api/v1/prices/stub/m", json={"input_usd_per_mtok": 1, "output_usd_per_mtok": 2}
+    ).raise_for_status()
+    limit = {"usd_per_day": 1000, "usd_per_month": 10000, "requests_per_minute": 1_000_000}
+    api.put("/api/v1/limits/project", json=limit).raise_for_status()
+    chat = f"{url}/v1/chat/completions"
+    asyncio.run(load(chat, headers, "stub/m", False))  # warm-up
+    latencies: list[float] = []
+    before = server.cpu_seconds()
+    elapsed = asyncio.run(load(chat, headers, "stub/m", False, latencies))
+    cpu = (server.cpu_seconds() - before) / REQUESTS * 1000
+    api.delete("/api/v1/limits/project").raise_for_status()
+    api.delete("/api/v1/prices/stub/m").raise_for_status()
+    return [
+        {
+            "case": "JSON completion, budget + rate limit",
+            "requests": REQUESTS,
+            "concurrency": CONCURRENCY,
+            "gateway_cpu_ms_per_request": cpu,
+            "gateway_req_per_s": REQUESTS / elapsed,
+            "cpu_vs_no_limits": cpu / plain["gateway_cpu_ms_per_request"],
+            "p99_ms": p99_ms(latencies),
+        }
+    ]
+
+
+def dead_primary_rows(url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """A route whose first target refuses connections, with a healthy fallback, against calling the
+    fallback directly: one request at a time, so the row is latency added per request."""
+    api = httpx.Client(base_url=url, headers=headers)
+    dead = {
+        "name": "dead",
+        "kind": "openai",
+        "base_url": "http://127.0.0.1:9/v1",
+        "options": {"timeout_s": 2},
+    }
+    api.post("/api/v1/providers", json=dead).raise_for_status()
+    route = {
+        "name": "dead-first",
+        "targets": [{"provider": "dead", "model": "m"}],
+        "fallbacks": [{"provider": "stub", "model": "m"}],
+    }
+    api.post("/api/v1/routes", json=route).raise_for_status()
+    chat, count = f"{url}/v1/chat/completions", 300
+    timings = {}
+    for model in ("stub/m", "dead-first", "stub/m", "dead-first"):
+        latencies: list[float] = []
+        asyncio.run(load(chat, headers, model, False, latencies, concurrency=1, requests=count))
+        timings[model] = sum(latencies) / count * 1000
+    return [
+        {
+            "case": "dead primary + fallback, sequential",
+            "requests": count,
+            "concurrency": 1,
+            "mean_ms": timings["dead-first"],
+            "fallback_direct_mean_ms": timings["stub/m"],
+            "added_ms": timings["dead-first"] - timings["stub/m"],
+        }
+    ]
 
 
 def tree_cpu_seconds(pid: int) -> float:

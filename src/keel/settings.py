@@ -14,6 +14,7 @@ from keel.core.errors import ConfigError
 from keel.db.settings import StoreSettings
 from keel.evals.settings import EvalSettings
 from keel.finetune.settings import FineTuneSettings
+from keel.gateway.settings import GatewaySettings
 from keel.jobs.settings import JobSettings
 from keel.knowledge.settings import KnowledgeSettings
 from keel.local.settings import LocalSettings
@@ -31,6 +32,7 @@ class Settings(
     EvalSettings,
     KnowledgeSettings,
     FineTuneSettings,
+    GatewaySettings,
 ):
     model_config = SettingsConfigDict(
         env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True

@@ -41,6 +41,7 @@ TABLES_AT["0016"] = TABLES_AT["0015"] | {
     "model_versions",
     "model_aliases",
 }
+TABLES_AT["0017"] = TABLES_AT["0016"]  # gateway_routes.circuit
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 
 Answers `POST /v1/chat/completions` (JSON or SSE stream with a usage chunk) by echoing the last user message,
 with deterministic token counts; `"model": "fail"` answers 500 like an upstream outage, `"busy"` 503 with a
-reason.
+reason, and a model named in `DOWN` answers 500 until a test takes it out again.
 """
 
 import asyncio
@@ -26,13 +26,14 @@ def _reply(body: dict[str, Any]) -> str:
 
 
 SEEN: list[dict[str, Any]] = []
+DOWN: set[str] = set()
 
 
 async def chat(request: Request) -> Response:
     body = await request.json()
     SEEN.append({"body": body, "authorization": request.headers.get("authorization")})
     model = body.get("model")
-    if model == "fail":
+    if model == "fail" or model in DOWN:
         return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, 500)
     if model == "busy":
         return JSONResponse({"error": {"message": "no capacity for this model", "type": "server_error"}}, 503)

@@ -18,6 +18,7 @@ import orjson
 from keel.core.errors import InvalidInput, KeelError
 from keel.core.money import to_usd
 from keel.gateway import pricing, tokens
+from keel.gateway.circuits import Circuits
 from keel.gateway.config import RoutePlan, Target
 from keel.gateway.pricing import PriceRule
 from keel.gateway.providers.base import StreamTranslator
@@ -74,6 +75,7 @@ class Call:
     trace_id: str = field(default_factory=lambda: os.urandom(16).hex())
     span_id: str = field(default_factory=lambda: os.urandom(8).hex())
     child_spans: list[InternalSpan] = field(default_factory=list)  # e.g. the retrieval step of a RAG call
+    circuit_open: list[str] = field(default_factory=list)  # targets skipped because their circuit was open
 
     def count_tokens_if_missing(self) -> None:
         """An upstream that answered without usage is counted locally (marked as an estimate)."""
@@ -165,12 +167,21 @@ def _check_response_format(value: Any) -> None:
         )
 
 
-async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -> UpstreamReply:
+async def _send(
+    pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool, circuits: Circuits
+) -> UpstreamReply:
+    order = plan.attempts(call.body.get("user"))
+    keys = {id(t): (call.project_id, plan.name, t.upstream.provider, t.model) for t in order}
+    allowed = [t for t in order if circuits.allow(keys[id(t)], plan.circuit)]
+    call.circuit_open = [_label(t) for t in order if t not in allowed]
+    retries = plan.retries
+    if not allowed:  # every circuit is open: try them all once rather than refuse on the breaker's word
+        allowed, retries = order, 0
     last_status = 0
-    for target in plan.attempts(call.body.get("user")):
-        for attempt in range(plan.retries + 1):
+    for position, target in enumerate(allowed):
+        key, label = keys[id(target)], _label(target)
+        for attempt in range(retries + 1):
             call.target = target
-            label = f"{target.upstream.provider}/{target.model}"
             try:
                 response = await pool.post(
                     target.upstream,
@@ -179,19 +190,35 @@ async def _send(pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool) -
                     stream,
                 )
             except RETRYABLE_ERRORS as exc:
-                call.attempts.append(f"{label}: {describe(exc)}")
+                failure = f"{label}: {describe(exc)}"
                 last_status = 0
+            except BaseException:
+                circuits.release(key)
+                for later in allowed[position + 1 :]:
+                    circuits.release(keys[id(later)])
+                raise
             else:
                 if response.status_code not in RETRYABLE_STATUS:
+                    circuits.succeeded(key)
+                    for later in allowed[position + 1 :]:
+                        circuits.release(keys[id(later)])
                     return response
                 reason = _error_message(await response.aread())
                 await response.aclose()
                 last_status = response.status_code
-                call.attempts.append(f"{label}: HTTP {last_status}" + (f" ({reason})" if reason else ""))
-            if attempt < plan.retries:
+                failure = f"{label}: HTTP {last_status}" + (f" ({reason})" if reason else "")
+            call.attempts.append(failure)
+            circuits.failed(key, plan.circuit, failure)
+            if not circuits.allow(key, plan.circuit):
+                break  # this failure opened the circuit: no retry against a target now known to be down
+            if attempt < retries:
                 await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
     call.error = f"all {len(call.attempts)} attempts failed: " + "; ".join(call.attempts)
     raise (UpstreamUnavailable if last_status == 503 else UpstreamFailed)(call.error)
+
+
+def _label(target: Target) -> str:
+    return f"{target.upstream.provider}/{target.model}"
 
 
 def _error_message(body: bytes) -> str | None:
@@ -218,8 +245,8 @@ def _account(call: Call, payload: dict[str, Any]) -> None:
             call.finish.append(choice["finish_reason"])
 
 
-async def complete(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int, bytes]:
-    response = await _send(pool, plan, call, stream=False)
+async def complete(pool: UpstreamPool, plan: RoutePlan, call: Call, circuits: Circuits) -> tuple[int, bytes]:
+    response = await _send(pool, plan, call, False, circuits)
     adapter = call.target.upstream.adapter if call.target else None
     content = response.content
     if response.status_code >= 400:
@@ -241,8 +268,10 @@ async def complete(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int
     return 200, content
 
 
-async def open_stream(pool: UpstreamPool, plan: RoutePlan, call: Call) -> tuple[int, AsyncIterator[bytes]]:
-    response = await _send(pool, plan, call, stream=True)
+async def open_stream(
+    pool: UpstreamPool, plan: RoutePlan, call: Call, circuits: Circuits
+) -> tuple[int, AsyncIterator[bytes]]:
+    response = await _send(pool, plan, call, True, circuits)
     if response.status_code >= 400:
         body = await response.aread()
         call.error = f"upstream HTTP {response.status_code}"
@@ -357,6 +386,8 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         attributes["user.id"] = call.body["user"]
     if call.attempts:
         attributes["keel.failed_attempts"] = list(call.attempts)
+    if call.circuit_open:
+        attributes["keel.circuit_open"] = list(call.circuit_open)
     attributes.update(call.attributes)
     name = f"{call.operation} {call.route}"
     span = InternalSpan(

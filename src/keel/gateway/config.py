@@ -19,11 +19,13 @@ from keel.core.errors import KeelError
 from keel.core.secrets import SecretBox
 from keel.db.engine import SessionFactory
 from keel.gateway import service
+from keel.gateway.circuits import Policy
 from keel.gateway.pricing import PriceRule
 from keel.gateway.providers.base import Adapter, ProviderKind
 from keel.plugins.registry import Registry
 
 TTL = 2.0
+DEFAULT_POLICY = Policy()
 REGISTERED = "models"  # the provider name of the model registry's versions: `models/NAME@ALIAS`
 
 
@@ -60,6 +62,7 @@ class RoutePlan:
     sticky: str
     retries: int
     cache_ttl_s: int | None = None
+    circuit: Policy = Policy()
 
     def attempts(self, user: str | None) -> list[Target]:
         """The chosen target first (weighted, or pinned by user when sticky), then the fallbacks in order."""
@@ -92,6 +95,7 @@ class ProjectGateway:
     routes: dict[str, RoutePlan]
     prices: dict[str, PriceRule]
     limits: dict[str, LimitRule]
+    circuit: Policy = Policy()  # the default for plans without a policy of their own
 
     def registered(self) -> list[str]:
         upstream = self.upstreams.get(REGISTERED)
@@ -113,7 +117,7 @@ class ProjectGateway:
         provider, _, upstream_model = model.partition("/")
         if upstream_model and provider in self.upstreams:
             target = Target(self.upstreams[provider], upstream_model, 1.0, upstream_model)
-            return RoutePlan(model, (target,), (), "none", 1)
+            return RoutePlan(model, (target,), (), "none", 1, circuit=self.circuit)
         names = sorted(self.routes) + self.registered()
         names += [f"{p}/<model>" for p in sorted(self.upstreams) if p != REGISTERED]
         raise ModelNotFound(
@@ -131,12 +135,14 @@ class GatewayConfig:
         kinds: Registry[ProviderKind],
         local: Callable[[], Adapter | None] = lambda: None,
         registered: Callable[[Any, str], Upstream | None] = lambda session, project_id: None,
+        circuit: Policy = DEFAULT_POLICY,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._kinds = kinds
         self._local = local
         self._registered = registered
+        self.circuit = circuit
         self.ttl = TTL
         self._cache: dict[str, tuple[float, ProjectGateway]] = {}
         self._generation: dict[str, int] = {}
@@ -212,6 +218,7 @@ class GatewayConfig:
                     r.sticky,
                     r.retries,
                     r.cache_ttl_s,
+                    Policy(**r.circuit) if r.circuit else self.circuit,
                 )
                 for r in routes
             }
@@ -232,7 +239,11 @@ class GatewayConfig:
                 for lim in service.project_limits(session, project_id)
             }
         view = ProjectGateway(
-            upstreams, {name: plan for name, plan in plans.items() if plan.targets}, prices, limits
+            upstreams,
+            {name: plan for name, plan in plans.items() if plan.targets},
+            prices,
+            limits,
+            self.circuit,
         )
         with self._lock:
             if self._generation.get(project_id, 0) == generation:  # no write landed while this loaded

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from keel.core.money import to_usd
 from keel.gateway import service
+from keel.gateway.circuits import Policy
 from keel.gateway.models import Limit, Price, Provider, Route
 from keel.gateway.runtime import Gateway
 from keel.gateway.schemas import (
@@ -25,6 +26,7 @@ from keel.gateway.schemas import (
     RouteCreate,
     RouteList,
     RouteOut,
+    TargetHealth,
 )
 from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
 from keel.tracing.views import usd
@@ -112,7 +114,23 @@ def _invalidate(runtime: Any, project_id: str) -> None:
     gateway.config.invalidate(project_id)
 
 
-def route_out(route: Route) -> RouteOut:
+def route_out(route: Route, gateway: Gateway) -> RouteOut:
+    policy = Policy(**route.circuit) if route.circuit else gateway.config.circuit
+    health = []
+    for target in [*route.targets["items"], *route.fallbacks["items"]]:
+        key = (route.project_id, route.name, target["provider"], target["model"])
+        state = gateway.circuits.health(key, policy)
+        health.append(
+            TargetHealth(
+                provider=target["provider"],
+                model=target["model"],
+                state=state.state.value,
+                consecutive_failures=state.consecutive_failures,
+                retry_in_s=state.retry_in_s,
+                last_error=state.last_error,
+                opened_times=state.opened_times,
+            )
+        )
     return RouteOut(
         id=route.id,
         name=route.name,
@@ -121,6 +139,8 @@ def route_out(route: Route) -> RouteOut:
         sticky=route.sticky,
         retries=route.retries,
         cache_ttl_s=route.cache_ttl_s,
+        circuit=route.circuit,
+        health=health,
         created_at=route.created_at,
         updated_at=route.updated_at,
     )
@@ -132,23 +152,30 @@ def save_route(
 ) -> RouteOut:
     """Create the route, or replace the one with the same name."""
     saved = service.save_route(session, principal, body)
+    gateway: Gateway = runtime.service("gateway")
+    gateway.circuits.forget(principal.project_id, saved.name)
     _invalidate(runtime, principal.project_id)
-    return route_out(saved)
+    return route_out(saved, gateway)
 
 
 @route_router.get("")
-def list_routes(session: SessionDep, principal: PrincipalDep) -> RouteList:
-    return RouteList(items=[route_out(r) for r in service.list_routes(session, principal)], next_cursor=None)
+def list_routes(runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> RouteList:
+    gateway: Gateway = runtime.service("gateway")
+    items = [route_out(r, gateway) for r in service.list_routes(session, principal)]
+    return RouteList(items=items, next_cursor=None)
 
 
 @route_router.get("/{ref}")
-def get_route(ref: str, session: SessionDep, principal: PrincipalDep) -> RouteOut:
-    return route_out(service.get_route(session, principal, ref))
+def get_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> RouteOut:
+    """The route as configured, with each target's circuit (`health`) in the process that answers."""
+    return route_out(service.get_route(session, principal, ref), runtime.service("gateway"))
 
 
 @route_router.delete("/{ref}", status_code=204)
 def delete_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
+    route = service.get_route(session, principal, ref)
     service.delete_route(session, principal, ref)
+    runtime.service("gateway").circuits.forget(principal.project_id, route.name)
     _invalidate(runtime, principal.project_id)
     return Response(status_code=204)
 

@@ -44,6 +44,7 @@ class Route(Base):
     sticky: Mapped[str] = mapped_column(String(16), default="none")
     retries: Mapped[int] = mapped_column(default=1)
     cache_ttl_s: Mapped[int | None] = mapped_column(default=None)
+    circuit: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

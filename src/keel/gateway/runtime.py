@@ -5,6 +5,7 @@ from typing import Any
 
 from keel.gateway import tokens
 from keel.gateway.cache import ResponseCache
+from keel.gateway.circuits import Circuits, Policy
 from keel.gateway.config import REGISTERED, GatewayConfig, Upstream
 from keel.gateway.limits import RateWindows
 from keel.gateway.providers.local import LocalAdapter, LocalTransport, ServedAdapter
@@ -21,10 +22,12 @@ class Gateway:
             runtime.plugins.provider_kinds,
             self.local_adapter,
             self.registered_upstream,
+            Policy(runtime.settings.circuit_failures, runtime.settings.circuit_cooldown_seconds),
         )
         self.pool = UpstreamPool()
         self.windows = RateWindows()
         self.cache = ResponseCache()
+        self.circuits = Circuits()
         self.sessions = runtime.sessions
 
     def start(self) -> None:

@@ -75,6 +75,15 @@ class Target(BaseModel):
     variant: str | None = Field(default=None, max_length=100, description="Label on traces; default model.")
 
 
+class CircuitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failures: int = Field(default=3, ge=1, le=100, description="Consecutive failed attempts that open it.")
+    cooldown_s: float = Field(
+        default=30, gt=0, le=3600, description="Seconds an open circuit skips its target."
+    )
+
+
 class RouteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -91,10 +100,28 @@ class RouteCreate(BaseModel):
         le=30 * 86400,
         description="Serve identical non-streaming requests from an exact-match cache for this long.",
     )
+    circuit: CircuitIn | None = Field(
+        default=None,
+        description="Circuit breaker of each target; unset: KEEL_CIRCUIT_FAILURES and "
+        "KEEL_CIRCUIT_COOLDOWN_SECONDS.",
+    )
+
+
+class TargetHealth(BaseModel):
+    provider: str
+    model: str
+    state: Literal["closed", "open", "half_open"]
+    consecutive_failures: int
+    retry_in_s: float | None = Field(description="Seconds until an open circuit lets one call probe it.")
+    last_error: str | None
+    opened_times: int = Field(description="How often this process opened the circuit.")
 
 
 class RouteOut(RouteCreate):
     id: str
+    health: list[TargetHealth] = Field(
+        default_factory=list, description="Each target's circuit in the process that answered."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -148,6 +148,7 @@ def save_route(session: Session, principal: Principal, data: RouteCreate) -> Rou
     route.fallbacks = {"items": [t.model_dump() for t in data.fallbacks]}
     route.sticky, route.retries, route.updated_at = data.sticky, data.retries, utcnow()
     route.cache_ttl_s = data.cache_ttl_s
+    route.circuit = data.circuit.model_dump() if data.circuit else None
     session.commit()
     return route
 

@@ -113,7 +113,7 @@ async def run_chat(
                 status, content = 200, cached
                 chat.account_cached(call, cached)
             else:
-                status, content = await chat.complete(gateway.pool, plan, call)
+                status, content = await chat.complete(gateway.pool, plan, call, gateway.circuits)
                 if key and status == 200:
                     gateway.cache.put(key, content, plan.cache_ttl_s or 0)
             if retrieval is not None and status == 200:
@@ -123,7 +123,7 @@ async def run_chat(
         headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
         return Reply(status, content, headers=headers), call
     try:
-        status, chunks = await chat.open_stream(gateway.pool, plan, call)
+        status, chunks = await chat.open_stream(gateway.pool, plan, call, gateway.circuits)
     except Exception:
         await turn.finish()
         raise
@@ -143,7 +143,7 @@ async def run_embeddings(
 ) -> tuple[Reply, chat.Call]:
     turn = await begin(runtime, principal, body, "embeddings", attributes)
     try:
-        status, content = await chat.complete(turn.gateway.pool, turn.plan, turn.call)
+        status, content = await chat.complete(turn.gateway.pool, turn.plan, turn.call, turn.gateway.circuits)
     finally:
         await turn.finish()
     return Reply(status, content), turn.call

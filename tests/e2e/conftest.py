@@ -77,11 +77,13 @@ class Server:
     data_dir: Path
     process: subprocess.Popen[str]
     env: dict[str, str]
+    log: Path
 
     def stop(self) -> tuple[int, str]:
+        """SIGTERM, wait, and the exit code with what the server wrote to stderr."""
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=30)
-        return self.process.returncode, stderr
+        self.process.wait(timeout=30)
+        return self.process.returncode, self.log.read_text()
 
 
 def start_server(data_dir: Path, **env_extra: str) -> Server:
@@ -89,21 +91,22 @@ def start_server(data_dir: Path, **env_extra: str) -> Server:
     env = clean_env(
         KEEL_DATA_DIR=str(data_dir), KEEL_PORT=str(port), **{"KEEL_LOCAL_PRELOAD": "false", **env_extra}
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keel", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Output goes to a file, not a pipe: a pipe nobody reads fills at 64 KiB of access log and the server
+    # blocks on its next log line (1,000 requests are enough).
+    log = data_dir.parent / f"serve-{port}.log"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "keel", "serve"], env=env, stdout=sink, stderr=sink, text=True
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"keel serve exited {process.returncode}: {process.stderr.read()}")  # type: ignore[union-attr]
+            raise AssertionError(f"keel serve exited {process.returncode}: {log.read_text()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Server(url, data_dir, process, env)
+                return Server(url, data_dir, process, env, log)
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()

@@ -161,7 +161,11 @@ def test_replacing_a_route_closes_its_circuits_and_bad_policies_are_refused(gw: 
     gw.post("/v1/chat/completions", json={"model": "short", "messages": [{"role": "user", "content": "x"}]})
     assert health(gw, "short")[0]["state"] == "open"
     assert gw.post("/api/v1/routes", json=route).json()["health"][0]["state"] == "closed"
-    for circuit, where in (({"failures": 0}, "failures"), ({"cooldown_s": -1}, "cooldown_s"), ({"x": 1}, "x")):
+    for circuit, where in (
+        ({"failures": 0}, "failures"),
+        ({"cooldown_s": -1}, "cooldown_s"),
+        ({"x": 1}, "x"),
+    ):
         refused = gw.post("/api/v1/routes", json={**route, "circuit": circuit})
         assert refused.status_code == 422, refused.text
         assert where in refused.text

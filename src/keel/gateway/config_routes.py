@@ -218,14 +218,14 @@ def delete_price(model: str, runtime: RuntimeDep, session: SessionDep, principal
 limit_router = APIRouter(prefix="/api/v1/limits", tags=["gateway"])
 
 
-def limit_out(session: Any, limit: Limit) -> LimitOut:
+def limit_out(session: Any, limit: Limit, gateway: Gateway) -> LimitOut:
     """Spend is only counted for the periods that have a budget: the other period is null, never a 0."""
     now = datetime.now(UTC)
     spent_day = spent_month = None
     if limit.usd_micros_per_day is not None:
-        spent_day = to_usd(service.spent(session, limit.project_id, limit.scope, f"d:{now:%Y-%m-%d}"))
+        spent_day = to_usd(gateway.spent(session, limit.project_id, limit.scope, f"d:{now:%Y-%m-%d}"))
     if limit.usd_micros_per_month is not None:
-        spent_month = to_usd(service.spent(session, limit.project_id, limit.scope, f"m:{now:%Y-%m}"))
+        spent_month = to_usd(gateway.spent(session, limit.project_id, limit.scope, f"m:{now:%Y-%m}"))
     return LimitOut(
         scope=limit.scope,
         usd_per_day=usd(limit.usd_micros_per_day),
@@ -244,13 +244,14 @@ def set_limit(
     """Budgets and rate limits for the whole project (`scope` = `project`) or one key (`scope` = key id)."""
     saved = service.set_limit(session, principal, scope, body)
     _invalidate(runtime, principal.project_id)
-    return limit_out(session, saved)
+    return limit_out(session, saved, runtime.service("gateway"))
 
 
 @limit_router.get("")
-def list_limits(session: SessionDep, principal: PrincipalDep) -> LimitList:
+def list_limits(runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> LimitList:
     rows = service.project_limits(session, principal.project_id)
-    return LimitList(items=[limit_out(session, row) for row in rows])
+    gateway = runtime.service("gateway")
+    return LimitList(items=[limit_out(session, row, gateway) for row in rows])
 
 
 @limit_router.delete("/{scope}", status_code=204)

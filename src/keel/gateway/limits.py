@@ -1,8 +1,10 @@
-"""Budgets and rate limits around each gateway call: admit (rate windows, then reserve the estimated cost),
-call, then settle the reservation with the real cost.
+"""Budgets and rate limits around each gateway call: admit (rate windows, then hold the estimated cost),
+call, then settle the hold with the real cost.
 
-Budgets live in the store (`gateway_spend`) and hold across replicas; rate limits are sliding one-minute
-windows in this process's memory, so with N replicas a key can reach N times its per-minute limit.
+Budgets live in the store (`gateway_spend`) and hold across replicas; a call holds its estimate in memory
+against a lease of the budget (see keel.gateway.budgets), so neither admitting nor settling costs a database
+round trip. Rate limits are sliding one-minute windows in this process's memory, so with N replicas a key can
+reach N times its per-minute limit.
 """
 
 import threading
@@ -17,8 +19,8 @@ import orjson
 
 from keel.core.auth import Principal
 from keel.core.errors import KeelError
-from keel.db.engine import SessionFactory
-from keel.gateway import pricing, service
+from keel.gateway import pricing
+from keel.gateway.budgets import BudgetLeases
 from keel.gateway.config import ProjectGateway, RoutePlan
 
 DEFAULT_COMPLETION_ESTIMATE = 256
@@ -90,7 +92,7 @@ def estimate(view: ProjectGateway, plan: RoutePlan, body: dict[str, Any]) -> int
 
 
 async def admit(
-    sessions: SessionFactory,
+    budgets: BudgetLeases,
     windows: RateWindows,
     view: ProjectGateway,
     principal: Principal,
@@ -112,25 +114,22 @@ async def admit(
             )
         guard.scopes.append(rule.scope)
     now = datetime.now(UTC)
-    budgets = [(r.scope, f"d:{now:%Y-%m-%d}", r.usd_micros_per_day) for r in rules] + [
+    periods = [(r.scope, f"d:{now:%Y-%m-%d}", r.usd_micros_per_day) for r in rules] + [
         (r.scope, f"m:{now:%Y-%m}", r.usd_micros_per_month) for r in rules
     ]
-    holds = [(scope, period, limit) for scope, period, limit in budgets if limit is not None]
+    holds = [(scope, period, limit) for scope, period, limit in periods if limit is not None]
     if holds:
         amount = estimate(view, plan, body)
-
-        def reserve() -> str | None:
-            with sessions() as session:
-                return service.reserve(session, principal.project_id, holds, amount)
-
-        if (refusal := await anyio.to_thread.run_sync(reserve)) is not None:
-            raise BudgetExceeded(f"budget exceeded: {refusal}")
+        if not budgets.hold(principal.project_id, holds, amount):
+            refusal = await anyio.to_thread.run_sync(budgets.take, principal.project_id, holds, amount)
+            if refusal is not None:
+                raise BudgetExceeded(f"budget exceeded: {refusal}")
         guard.holds, guard.reserved = [(s, p) for s, p, _ in holds], amount
     return guard
 
 
-async def settle(
-    sessions: SessionFactory,
+def settle(
+    budgets: BudgetLeases,
     windows: RateWindows,
     guard: Guard,
     usage: dict[str, Any] | None,
@@ -140,9 +139,4 @@ async def settle(
     for scope in guard.scopes:
         windows.add_tokens((guard.project_id, scope), tokens)
     if guard.holds:
-
-        def settle_now() -> None:
-            with sessions() as session:
-                service.settle(session, guard.project_id, guard.holds, guard.reserved, cost_micros or 0)
-
-        await anyio.to_thread.run_sync(settle_now)
+        budgets.settle(guard.project_id, guard.holds, guard.reserved, cost_micros or 0)

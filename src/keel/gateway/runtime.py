@@ -3,7 +3,10 @@
 import threading
 from typing import Any
 
-from keel.gateway import tokens
+import anyio
+
+from keel.gateway import service, tokens
+from keel.gateway.budgets import BudgetLeases
 from keel.gateway.cache import ResponseCache
 from keel.gateway.circuits import Circuits, Policy
 from keel.gateway.config import REGISTERED, GatewayConfig, Upstream
@@ -28,10 +31,12 @@ class Gateway:
         self.windows = RateWindows()
         self.cache = ResponseCache()
         self.circuits = Circuits()
+        self.budgets = BudgetLeases(runtime.sessions, runtime.settings.budget_lease_fraction)
         self.sessions = runtime.sessions
 
     def start(self) -> None:
         self.pool.start()
+        self._runtime.service("tracing.writer").keep_books(self.budgets.write)
         threading.Thread(target=tokens.warm, name="keel-token-vocab", daemon=True).start()
 
     def stop(self) -> None:
@@ -39,6 +44,13 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.pool.close()
+        await anyio.to_thread.run_sync(self.budgets.close)
+
+    def spent(self, session: Any, project_id: str, scope: str, period: str) -> int:
+        """A budget's spend: what the store has, plus what this process counted and has not written yet."""
+        return service.spent(session, project_id, scope, period) + self.budgets.unwritten(
+            project_id, scope, period
+        )
 
     def local_adapter(self) -> LocalAdapter | None:
         """The built-in `local` provider, when the local models service runs in this process."""

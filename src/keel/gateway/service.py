@@ -281,13 +281,7 @@ def reserve(session: Session, project_id: str, holds: list[tuple[str, str, int]]
     conditional UPDATE, so concurrent calls (threads or replicas) cannot overspend.
     """
     for scope, period, limit in holds:
-        session.execute(
-            text(
-                "INSERT INTO gateway_spend (project_id, scope, period, reserved_micros, spent_micros)"
-                " VALUES (:p, :s, :d, 0, 0) ON CONFLICT DO NOTHING"
-            ),
-            {"p": project_id, "s": scope, "d": period},
-        )
+        session.execute(_NEW_SPEND, {"p": project_id, "s": scope, "d": period})
         granted = session.execute(
             update(Spend)
             .where(
@@ -310,6 +304,7 @@ def reserve(session: Session, project_id: str, holds: list[tuple[str, str, int]]
 def settle(
     session: Session, project_id: str, holds: list[tuple[str, str]], reserved: int, actual: int
 ) -> None:
+    """Turn `reserved` of each hold into `actual` spend, in the caller's transaction."""
     for scope, period in holds:
         session.execute(
             update(Spend)
@@ -318,4 +313,3 @@ def settle(
                 reserved_micros=Spend.reserved_micros - reserved, spent_micros=Spend.spent_micros + actual
             )
         )
-    session.commit()

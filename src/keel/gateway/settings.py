@@ -17,3 +17,10 @@ class GatewaySettings(BaseModel):
         le=3600,
         description="How long an open circuit skips its target before one call probes it again.",
     )
+    budget_lease_fraction: float = Field(
+        default=0.02,
+        gt=0,
+        le=1,
+        description="Share of a budget's limit a process reserves from the store at once, then admits calls "
+        "against in memory; a crash leaves at most this much reserved (refusing, never overspending).",
+    )

@@ -41,13 +41,13 @@ class Turn:
     call: chat.Call
 
     async def finish(self) -> None:
-        """Price the call, trace it and settle its budget reservation, whatever happened."""
+        """Price the call, settle its budget hold and trace it (the trace's commit writes the spend)."""
         self.call.count_tokens_if_missing()
         self.call.price(self.view.prices)
-        record(self.runtime, self.call)
-        await limits.settle(
-            self.gateway.sessions, self.gateway.windows, self.guard, self.call.usage, self.call.cost_micros
+        limits.settle(
+            self.gateway.budgets, self.gateway.windows, self.guard, self.call.usage, self.call.cost_micros
         )
+        record(self.runtime, self.call)
 
 
 async def begin(
@@ -61,7 +61,7 @@ async def begin(
     gateway: Gateway = runtime.service("gateway")
     project = await view(runtime, principal.project_id)
     plan = project.plan(body["model"])
-    guard = await limits.admit(gateway.sessions, gateway.windows, project, principal, plan, body)
+    guard = await limits.admit(gateway.budgets, gateway.windows, project, principal, plan, body)
     call = chat.Call(principal.project_id, plan.name, body, operation)
     call.attributes.update(attributes or {})
     return Turn(runtime, gateway, project, plan, guard, call)

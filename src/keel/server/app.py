@@ -35,7 +35,8 @@ def create_app(
         app.state.runtime = runtime
         for name, factory in registry.services.items():
             runtime.services[name] = factory(runtime)
-            runtime.services[name].start()
+        for service in runtime.services.values():  # every service exists before any starts
+            service.start()
         if settings.worker_enabled:
             runtime.worker = Worker(runtime.sessions, registry.job_kinds, settings, runtime.services)
             runtime.worker.start()

@@ -6,12 +6,16 @@ only after that commit, so an acknowledged span survives a crash. Keel's own spa
 submitted in the background, with nobody waiting: for those the writer lingers `KEEL_TRACE_LINGER_MS` to
 gather more into the same commit. When more than
 `KEEL_TRACE_QUEUE_MAX_SPANS` are waiting, `submit` refuses at once (503 + Retry-After) instead of buffering.
+
+Other features keep their books in the same commit (`keep_books`): the gateway writes the spend of the calls
+whose traces these are, so a call's cost costs no transaction of its own.
 """
 
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +25,7 @@ from keel.db.engine import SessionFactory
 from keel.tracing import service
 
 log = logging.getLogger("keel.tracing")
+Book = Callable[[Any], Callable[[bool], None] | None]  # writes into the session; told if it committed
 
 
 class Overloaded(KeelError):
@@ -51,6 +56,11 @@ class TraceWriter:
         self._stopped = False
         self.committed_spans = 0
         self.commits = 0
+        self._books: list[Book] = []
+
+    def keep_books(self, book: Book) -> None:
+        """Run `book` in every trace commit, so what it writes commits (or not) with the spans."""
+        self._books.append(book)
 
     @property
     def queued(self) -> int:
@@ -108,17 +118,28 @@ class TraceWriter:
                 size += len(more.rows)
             self._commit(batches)
 
-    def _commit(self, batches: list[_Batch]) -> None:
+    def _commit(self, batches: list[_Batch], books: bool = True) -> None:
         rows = [row for batch in batches for row in batch.rows]
         if not rows:  # only barriers
             self._settle(batches, None)
             return
         started = time.perf_counter()
+        books = books and bool(self._books)
+        written: list[Callable[[bool], None]] = []
         try:
             with self._sessions() as session:
                 service.write_spans(session, rows)
+                for book in self._books if books else ():
+                    if done := book(session):
+                        written.append(done)
                 session.commit()
         except Exception as exc:
+            for done in written:
+                done(False)
+            if books:  # the books may be what failed: store the spans without them, then the books alone
+                self._commit(batches, books=False)
+                self._write_books()
+                return
             if len(batches) > 1:
                 for batch in batches:  # isolate the failing request; the others still land
                     self._commit([batch])
@@ -126,10 +147,26 @@ class TraceWriter:
             log.exception("trace batch of %d spans failed", len(rows))
             self._settle(batches, exc)
             return
+        for done in written:
+            done(True)
         self.committed_spans += len(rows)
         self.commits += 1
         log.debug("committed %d spans in %.1f ms", len(rows), (time.perf_counter() - started) * 1e3)
         self._settle(batches, None)
+
+    def _write_books(self) -> None:
+        written: list[Callable[[bool], None]] = []
+        try:
+            with self._sessions() as session:
+                written = [done for book in self._books if (done := book(session))]
+                session.commit()
+        except Exception:
+            log.exception("books kept with the traces could not be written; they stay for the next commit")
+            for done in written:
+                done(False)
+            return
+        for done in written:
+            done(True)
 
     def _settle(self, batches: list[_Batch], error: Exception | None) -> None:
         with self._lock:

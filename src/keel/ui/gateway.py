@@ -26,10 +26,11 @@ def page(ui: Annotated[UI, Depends(current)], notice: str = "") -> HTMLResponse:
         prices = gateway.list_prices(session, ui.principal)
         limits = {lim.scope: lim for lim in gateway.project_limits(session, ui.principal.project_id)}
         keys = projects.list_keys(session, ui.principal, ui.principal.project_id, None, 200).items
+        books = ui.runtime.service("gateway")
         spend: dict[str, Any] = {
             scope: (
-                to_usd(gateway.spent(session, ui.principal.project_id, scope, f"d:{now:%Y-%m-%d}")),
-                to_usd(gateway.spent(session, ui.principal.project_id, scope, f"m:{now:%Y-%m}")),
+                to_usd(books.spent(session, ui.principal.project_id, scope, f"d:{now:%Y-%m-%d}")),
+                to_usd(books.spent(session, ui.principal.project_id, scope, f"m:{now:%Y-%m}")),
             )
             for scope in ["project", *(k.id for k in keys)]
         }

@@ -85,3 +85,27 @@ def test_limit_scopes_are_checked(gw: TestClient) -> None:
     assert gw.put("/api/v1/limits/project", json={"usd_per_day": 1}, headers=member).status_code == 403
     assert gw.delete("/api/v1/limits/project").status_code == 404
     assert ADMIN_KEY
+
+
+def test_refusals_come_before_retrieval_and_a_refused_call_gives_its_hold_back(gw: TestClient) -> None:
+    gw.put("/api/v1/prices/m", json={"input_usd_per_mtok": "1000", "output_usd_per_mtok": "1000"})
+    gw.put("/api/v1/limits/project", json={"usd_per_day": "0.013"})  # one call: 13 tokens estimated and spent
+    ask = {"model": "stub/m", "messages": HI, "max_tokens": 4}
+    grounded = {**ask, "knowledge": {"bases": ["no-such-base"]}}
+    missing = gw.post("/v1/chat/completions", json=grounded)
+    assert missing.status_code == 404  # admitted (the budget held the estimate), then the base is missing
+    assert gw.post("/v1/chat/completions", json=ask).status_code == 200  # the hold was given back
+    spent = gw.post("/v1/chat/completions", json=ask)
+    assert spent.json()["error"]["code"] == "budget_exceeded"
+
+    key = gw.post("/api/v1/keys", json={"name": "rag", "role": "member"}).json()
+    assert gw.put(f"/api/v1/limits/{key['id']}", json={"requests_per_minute": 1}).status_code == 200
+    assert gw.delete("/api/v1/limits/project").status_code == 204
+    member = bearer(key["key"])
+    assert gw.post("/v1/chat/completions", json=grounded, headers=member).status_code == 404
+    limited = gw.post("/v1/chat/completions", json=grounded, headers=member)
+    assert limited.status_code == 429  # the rate limit refuses before the knowledge base is even looked up
+    assert limited.json()["error"]["code"] == "rate_limit_exceeded"
+    malformed = gw.post("/v1/chat/completions", json={"model": "stub/m", "messages": []}, headers=member)
+    assert malformed.status_code == 422  # a request that is wrong on its face is told so first, as before
+    assert malformed.json()["error"]["param"] == "messages"

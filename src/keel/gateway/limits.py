@@ -21,7 +21,7 @@ from keel.core.auth import Principal
 from keel.core.errors import KeelError
 from keel.gateway import pricing
 from keel.gateway.budgets import BudgetLeases
-from keel.gateway.config import ProjectGateway, RoutePlan
+from keel.gateway.config import LimitRule, ProjectGateway, RoutePlan
 
 DEFAULT_COMPLETION_ESTIMATE = 256
 
@@ -91,17 +91,14 @@ def estimate(view: ProjectGateway, plan: RoutePlan, body: dict[str, Any]) -> int
     return pricing.cost_micros(rule, {"prompt_tokens": prompt, "completion_tokens": completion})
 
 
-async def admit(
-    budgets: BudgetLeases,
-    windows: RateWindows,
-    view: ProjectGateway,
-    principal: Principal,
-    plan: RoutePlan,
-    body: dict[str, Any],
-) -> Guard:
+def _rules(view: ProjectGateway, principal: Principal) -> list[LimitRule]:
+    return [r for r in (view.limits.get("project"), view.limits.get(principal.key_id)) if r is not None]
+
+
+def admit_rates(windows: RateWindows, view: ProjectGateway, principal: Principal) -> Guard:
+    """Count the request in every rate window, or refuse it (first, before any work is spent on it)."""
     guard = Guard(principal.project_id)
-    rules = [r for r in (view.limits.get("project"), view.limits.get(principal.key_id)) if r is not None]
-    for rule in rules:
+    for rule in _rules(view, principal):
         retry = windows.admit(
             (principal.project_id, rule.scope), rule.requests_per_minute, rule.tokens_per_minute
         )
@@ -113,6 +110,19 @@ async def admit(
                 retry_after=max(1, round(retry)),
             )
         guard.scopes.append(rule.scope)
+    return guard
+
+
+async def admit_budget(
+    budgets: BudgetLeases,
+    guard: Guard,
+    view: ProjectGateway,
+    principal: Principal,
+    plan: RoutePlan,
+    body: dict[str, Any],
+) -> None:
+    """Hold the call's estimated cost against every budget of its project and key, or refuse it."""
+    rules = _rules(view, principal)
     now = datetime.now(UTC)
     periods = [(r.scope, f"d:{now:%Y-%m-%d}", r.usd_micros_per_day) for r in rules] + [
         (r.scope, f"m:{now:%Y-%m}", r.usd_micros_per_month) for r in rules
@@ -125,7 +135,6 @@ async def admit(
             if refusal is not None:
                 raise BudgetExceeded(f"budget exceeded: {refusal}")
         guard.holds, guard.reserved = [(s, p) for s, p, _ in holds], amount
-    return guard
 
 
 def settle(

@@ -5,7 +5,7 @@ upstream (with the cache), then price, trace and settle. Both the HTTP endpoints
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,12 @@ class Turn:
     plan: RoutePlan
     guard: limits.Guard
     call: chat.Call
+    retrieval: rag.Retrieval | None = None
+
+    def release(self) -> None:
+        """The call was refused after admission (e.g. a knowledge base it names does not exist): give its
+        budget hold back; there is no upstream call to trace."""
+        limits.settle(self.gateway.budgets, self.gateway.windows, self.guard, None, 0)
 
     async def finish(self) -> None:
         """Price the call, settle its budget hold and trace it (the trace's commit writes the spend)."""
@@ -56,12 +62,18 @@ async def begin(
     body: dict[str, Any],
     operation: str,
     attributes: dict[str, Any] | None,
+    checked: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
 ) -> Turn:
+    """Admit a call: rate limits first (before any work), then `checked(body)` (validation, and whatever
+    fills the body in), the route, and the budget hold."""
     principal.require(Role.member)
     gateway: Gateway = runtime.service("gateway")
     project = await view(runtime, principal.project_id)
+    guard = limits.admit_rates(gateway.windows, project, principal)
+    if checked is not None:
+        body = await checked(body)
     plan = project.plan(body["model"])
-    guard = await limits.admit(gateway.budgets, gateway.windows, project, principal, plan, body)
+    await limits.admit_budget(gateway.budgets, guard, project, principal, plan, body)
     call = chat.Call(principal.project_id, plan.name, body, operation)
     call.attributes.update(attributes or {})
     return Turn(runtime, gateway, project, plan, guard, call)
@@ -70,39 +82,33 @@ async def begin(
 async def run_chat(
     runtime: Any, principal: Principal, body: dict[str, Any], attributes: dict[str, Any] | None = None
 ) -> tuple[Reply, chat.Call]:
-    """A chat completion for `body` (a parsed request, possibly naming a prompt)."""
+    """A chat completion for `body` (a parsed request, possibly naming a prompt or knowledge bases).
+
+    Everything that can refuse the call does so before the expensive part: validation (after the rate
+    limits and the render when a prompt fills the body in), the route, the budget; only then retrieval (an
+    embedding and a search) and upstream."""
     prompt = None
-    if "prompt" in body or "variables" in body:
-        principal.require(Role.member)
-        prompt = await runtime.service("prompts").apply(principal, body)
-    retrieval = None
-    if "knowledge" in body:
-        principal.require(Role.member)
-        options = body.pop("knowledge")
-        ref = options.get("prompt") if isinstance(options, dict) else None
-        rag_prompt = (
-            await runtime.service("prompts").resolve(principal, ref) if isinstance(ref, str) and ref else None
-        )
-        retrieval = await asyncio.to_thread(
-            rag.retrieve, runtime.service("knowledge"), principal, options, body, rag_prompt
-        )
-    turn = await begin(runtime, principal, chat.check_chat(body), "chat", attributes)
+    options = body.pop("knowledge", None) if "knowledge" in body else None
+    templated = "prompt" in body or "variables" in body
+    if not templated:
+        chat.check_chat(body)
+
+    async def checked(given: dict[str, Any]) -> dict[str, Any]:
+        nonlocal prompt
+        if templated:
+            prompt = await runtime.service("prompts").apply(principal, given)
+            chat.check_chat(given)
+        return given
+
+    turn = await begin(runtime, principal, body, "chat", attributes, checked)
     if prompt is not None:
         turn.call.prompt = (prompt.name, prompt.version)
-    if retrieval is not None:
-        turn.call.child_spans.append(
-            InternalSpan(
-                principal.project_id,
-                "retrieval",
-                retrieval.started_ns,
-                retrieval.ended_ns,
-                retrieval.span_attributes(),
-                trace_id=turn.call.trace_id,
-                parent_span_id=turn.call.span_id,
-                kind="internal",
-                service_name="keel-knowledge",
-            )
-        )
+    if options is not None:
+        try:
+            await _retrieve(runtime, principal, options, turn)
+        except BaseException:
+            turn.release()
+            raise
     gateway, plan, call = turn.gateway, turn.plan, turn.call
     if not body.get("stream"):
         key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
@@ -116,8 +122,9 @@ async def run_chat(
                 status, content = await chat.complete(gateway.pool, plan, call, gateway.circuits)
                 if key and status == 200:
                     gateway.cache.put(key, content, plan.cache_ttl_s or 0)
-            if retrieval is not None and status == 200:
-                content = orjson.dumps({**orjson.loads(content), "citations": retrieval.citations()})
+            if turn.retrieval is not None and status == 200:
+                citations = turn.retrieval.citations()
+                content = orjson.dumps({**orjson.loads(content), "citations": citations})
         finally:
             await turn.finish()
         headers = {"x-keel-cache": "hit" if call.cache_hit else "miss"} if key else None
@@ -136,6 +143,31 @@ async def run_chat(
             await turn.finish()
 
     return Reply(status, relay(), "text/event-stream" if status == 200 else "application/json"), call
+
+
+async def _retrieve(runtime: Any, principal: Principal, options: Any, turn: Turn) -> None:
+    """Ground the call in its knowledge bases: search, add the context message, and a `retrieval` span."""
+    ref = options.get("prompt") if isinstance(options, dict) else None
+    rag_prompt = (
+        await runtime.service("prompts").resolve(principal, ref) if isinstance(ref, str) and ref else None
+    )
+    retrieval = await asyncio.to_thread(
+        rag.retrieve, runtime.service("knowledge"), principal, options, turn.call.body, rag_prompt
+    )
+    turn.retrieval = retrieval
+    turn.call.child_spans.append(
+        InternalSpan(
+            principal.project_id,
+            "retrieval",
+            retrieval.started_ns,
+            retrieval.ended_ns,
+            retrieval.span_attributes(),
+            trace_id=turn.call.trace_id,
+            parent_span_id=turn.call.span_id,
+            kind="internal",
+            service_name="keel-knowledge",
+        )
+    )
 
 
 async def run_embeddings(

@@ -16,6 +16,14 @@ def register_job_kinds(register: Register) -> None:
 
 
 @hookimpl
+def register_loaders(register: Register) -> None:
+    from keel.knowledge.loaders import BUILT_IN
+
+    for suffix, loader in BUILT_IN.items():
+        register(suffix, loader)
+
+
+@hookimpl
 def register_services(register: Register) -> None:
     from keel.knowledge.runtime import Knowledge
 

@@ -22,7 +22,7 @@ from keel.core.errors import InvalidInput, PayloadTooLarge
 from keel.knowledge import chunking, service
 from keel.knowledge.fetch import fetch
 from keel.knowledge.index import KnowledgeIndex
-from keel.knowledge.loaders import LOADERS, Loaded, LoadError, load
+from keel.knowledge.loaders import Loaded, LoadError, known, load
 from keel.knowledge.models import KnowledgeBase
 
 EMBED_BATCH = 64
@@ -34,6 +34,7 @@ class Knowledge:
     def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
+        self.loaders = runtime.plugins.loaders
         self.uploads = Path(runtime.settings.data_dir) / "uploads"
         self._indexes: OrderedDict[str, tuple[int, KnowledgeIndex]] = OrderedDict()
         self._lock = threading.Lock()
@@ -172,7 +173,7 @@ class Knowledge:
                     max_bytes=limit,
                     timeout=self.settings.knowledge_fetch_timeout_seconds,
                 )
-                return [(item, load(content, _as_file(item, content_type)))]
+                return [(item, load(content, _as_file(item, content_type, self.loaders), self.loaders))]
             except LoadError as exc:
                 return [(item, exc)]
         name = item["name"]
@@ -180,10 +181,14 @@ class Knowledge:
             content = (self.uploads / item["id"]).read_bytes()
         except OSError:
             return [(name, LoadError(f"{name}: the upload is gone; upload it again"))]
+        return self.read(content, name)
+
+    def read(self, content: bytes, name: str) -> list[tuple[str, Loaded | LoadError]]:
+        """A file's documents: a zip's readable members, or the file itself through its loader."""
         if PurePosixPath(name).suffix.lower() == ".zip":
-            return self._zip(name, content, limit)
+            return self._zip(name, content, self.settings.knowledge_max_document_bytes)
         try:
-            return [(name, load(content, name))]
+            return [(name, load(content, name, self.loaders))]
         except LoadError as exc:
             return [(name, exc)]
 
@@ -208,18 +213,17 @@ class Knowledge:
         for member in members:
             inner = f"{name}/{member.filename}"
             suffix = PurePosixPath(member.filename).suffix.lower()
-            if suffix not in LOADERS and suffix != ".csv":
+            if suffix not in self.loaders and suffix != ".csv":
                 continue
             try:
                 data = archive.read(member)
-                found.append(
-                    (inner, load(data, member.filename if suffix != ".csv" else member.filename + ".txt"))
-                )
+                as_name = member.filename if suffix != ".csv" else member.filename + ".txt"
+                found.append((inner, load(data, as_name, self.loaders)))
             except LoadError as exc:
                 found.append((inner, exc))
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
                 found.append((inner, LoadError(f"{inner}: cannot unpack: {exc}")))
-        return found or [(name, LoadError(f"{name} holds no files Keel can read ({', '.join(LOADERS)})"))]
+        return found or [(name, LoadError(f"{name} holds no files Keel can read ({known(self.loaders)})"))]
 
     def _ingest(
         self,
@@ -256,11 +260,11 @@ class Knowledge:
         report["chunks"] += len(chunks)
 
 
-def _as_file(url: str, content_type: str) -> str:
+def _as_file(url: str, content_type: str, loaders: Any) -> str:
     """A file name whose extension picks the loader for fetched content."""
     if "pdf" in content_type:
         return "page.pdf"
     if "html" in content_type or "xml" in content_type:
         return "page.html"
     suffix = PurePosixPath(url.split("?")[0]).suffix.lower()
-    return f"page{suffix}" if suffix in LOADERS else "page.txt"
+    return f"page{suffix}" if suffix in loaders else "page.txt"

@@ -53,5 +53,11 @@ def register_evaluators(register: Register) -> None:
 
 
 @hookspec
+def register_loaders(register: Register) -> None:
+    """Register knowledge-base file loaders: `register(suffix, loader)` (e.g. `".md"`), where
+    `loader(content: bytes, name: str) -> keel.knowledge.loaders.base.Loaded` raises `LoadError`."""
+
+
+@hookspec
 def register_providers(register: Register) -> None:
     """Register gateway provider kinds: `register(name, kind)` with a `ProviderKind` (gateway/providers)."""

@@ -64,6 +64,10 @@ class Plugins:
         return self._filled("evaluator", self.manager.hook.register_evaluators)
 
     @cached_property
+    def loaders(self) -> Registry[Any]:
+        return self._filled("loader", self.manager.hook.register_loaders)
+
+    @cached_property
     def services(self) -> Registry[ServiceFactory]:
         return self._filled("service", self.manager.hook.register_services)
 

@@ -62,7 +62,7 @@ class Call:
     target: Target | None = None
     attempts: list[str] = field(default_factory=list)
     response_model: str | None = None
-    output: str | None = None
+    pieces: list[str] = field(default_factory=list)  # the output as it arrived (a stream's deltas)
     usage: dict[str, Any] | None = None
     ttft_ms: float | None = None
     finish: list[str] = field(default_factory=list)
@@ -76,6 +76,13 @@ class Call:
     span_id: str = field(default_factory=lambda: os.urandom(8).hex())
     child_spans: list[InternalSpan] = field(default_factory=list)  # e.g. the retrieval step of a RAG call
     circuit_open: list[str] = field(default_factory=list)  # targets skipped because their circuit was open
+
+    @property
+    def output(self) -> str | None:
+        """The output text, joined once when asked (a stream's deltas are not concatenated one by one)."""
+        if len(self.pieces) > 1:
+            self.pieces[:] = ["".join(self.pieces)]
+        return self.pieces[0] if self.pieces else None
 
     def count_tokens_if_missing(self) -> None:
         """An upstream that answered without usage is counted locally (marked as an estimate)."""
@@ -240,7 +247,7 @@ def _account(call: Call, payload: dict[str, Any]) -> None:
     for choice in payload.get("choices") or []:
         message = choice.get("message") or choice.get("delta") or {}
         if message.get("content"):
-            call.output = (call.output or "") + message["content"]
+            call.pieces.append(message["content"])
         if choice.get("finish_reason"):
             call.finish.append(choice["finish_reason"])
 

@@ -62,6 +62,7 @@ check: lint typecheck
 lint: dev
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
+	@out=$$($(BIN)/lint-imports --no-cache) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1
 
 typecheck: dev
 	$(BIN)/mypy

@@ -62,7 +62,9 @@ def remove(ref: str) -> None:
 
 
 def apply_command(
-    file: Annotated[str, Opt("-f", "--file", help="YAML file with providers, routes, prices, limits")],
+    file: Annotated[
+        str, Opt("-f", "--file", help="YAML file with providers, routes, prices, limits, prompts, ...")
+    ],
     dry_run: Annotated[bool, Opt("--dry-run", help="Show what would change; write nothing")] = False,
 ) -> None:
     """Make the server's configuration match a YAML file (idempotent)."""
@@ -70,7 +72,10 @@ def apply_command(
 
     import yaml
 
-    from keel.gateway.apply import ApplyError, apply, plan
+    from keel.cli.apply import ApplyError, apply, ordered, plan
+    from keel.plugins.manager import Plugins
+
+    sections = ordered(Plugins().apply_sections.items())
 
     try:
         config = yaml.safe_load(Path(file).read_text()) or {}
@@ -82,7 +87,7 @@ def apply_command(
         raise typer.Exit(2)
     with api() as client:
         try:
-            changes = plan(client, config)
+            changes = plan(client, config, sections)
         except ApplyError as exc:
             console.print(f"[red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None
@@ -96,5 +101,5 @@ def apply_command(
         if dry_run:
             console.print("dry run: nothing written", highlight=False)
             return
-        written = apply(changes)
+        written = apply(changes, sections)
     console.print(f"applied {written} change(s)", highlight=False)

@@ -43,6 +43,14 @@ def register_services(register: Register) -> None:
 
 
 @hookimpl
+def register_apply_sections(register: Register) -> None:
+    from keel.gateway.apply import SECTIONS
+
+    for section in SECTIONS:
+        register(section.name, section)
+
+
+@hookimpl
 def register_commands(cli: Any) -> None:
     from keel.gateway.cli import app, apply_command
 

@@ -53,6 +53,12 @@ def register_evaluators(register: Register) -> None:
 
 
 @hookspec
+def register_apply_sections(register: Register) -> None:
+    """Register `keel apply` YAML sections: `register(name, section)` with a `keel.cli.apply.Section`
+    (`plan(client, value) -> list[Change]` and an `order`: lower sections are written first)."""
+
+
+@hookspec
 def register_loaders(register: Register) -> None:
     """Register knowledge-base file loaders: `register(suffix, loader)` (e.g. `".md"`), where
     `loader(content: bytes, name: str) -> keel.knowledge.loaders.base.Loaded` raises `LoadError`."""

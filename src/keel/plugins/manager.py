@@ -64,6 +64,10 @@ class Plugins:
         return self._filled("evaluator", self.manager.hook.register_evaluators)
 
     @cached_property
+    def apply_sections(self) -> Registry[Any]:
+        return self._filled("apply section", self.manager.hook.register_apply_sections)
+
+    @cached_property
     def loaders(self) -> Registry[Any]:
         return self._filled("loader", self.manager.hook.register_loaders)
 

@@ -24,3 +24,10 @@ def register_commands(cli: Any) -> None:
     from keel.prompts.cli import app
 
     cli.add_typer(app, name="prompts", help="Version prompts: push, pull, list, show, label, diff, render.")
+
+
+@hookimpl
+def register_apply_sections(register: Register) -> None:
+    from keel.prompts.apply import SECTION
+
+    register(SECTION.name, SECTION)

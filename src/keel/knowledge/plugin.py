@@ -16,6 +16,14 @@ def register_job_kinds(register: Register) -> None:
 
 
 @hookimpl
+def register_vector_stores(register: Register) -> None:
+    from keel.knowledge.stores import BUILT_IN
+
+    for store in BUILT_IN:
+        register(store.name, store)
+
+
+@hookimpl
 def register_loaders(register: Register) -> None:
     from keel.knowledge.loaders import BUILT_IN
 

@@ -22,7 +22,6 @@ from keel.knowledge.schemas import (
 from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
-STORES = ("flat", "pgvector")
 
 
 def out(session: SessionDep, kb: KnowledgeBase) -> KnowledgeBaseOut:
@@ -43,13 +42,16 @@ def out(session: SessionDep, kb: KnowledgeBase) -> KnowledgeBaseOut:
 
 
 @router.get("/stores")
-def stores(principal: PrincipalDep) -> dict[str, list[str]]:
-    return {"items": list(STORES)}
+def stores(runtime: RuntimeDep, principal: PrincipalDep) -> dict[str, list[str]]:
+    """The registered vector stores (`register_vector_stores`)."""
+    return {"items": list(runtime.plugins.vector_stores)}
 
 
 @router.post("", status_code=201)
-def create(body: KnowledgeBaseIn, session: SessionDep, principal: PrincipalDep) -> KnowledgeBaseOut:
-    return out(session, service.create(session, principal, body, STORES))
+def create(
+    body: KnowledgeBaseIn, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> KnowledgeBaseOut:
+    return out(session, service.create(session, principal, body, runtime.plugins.vector_stores))
 
 
 @router.get("")

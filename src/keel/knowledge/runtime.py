@@ -24,6 +24,7 @@ from keel.knowledge.fetch import fetch
 from keel.knowledge.index import KnowledgeIndex
 from keel.knowledge.loaders import Loaded, LoadError, known, load
 from keel.knowledge.models import KnowledgeBase
+from keel.knowledge.stores import FlatStore
 
 EMBED_BATCH = 64
 MAX_ZIP_MEMBERS = 5000
@@ -35,6 +36,7 @@ class Knowledge:
         self.runtime = runtime
         self.settings = runtime.settings
         self.loaders = runtime.plugins.loaders
+        self.stores = runtime.plugins.vector_stores
         self.uploads = Path(runtime.settings.data_dir) / "uploads"
         self._indexes: OrderedDict[str, tuple[int, KnowledgeIndex]] = OrderedDict()
         self._lock = threading.Lock()
@@ -101,10 +103,12 @@ class Knowledge:
                     f"the base was built with {index.matrix.shape[1]}"
                 )
         external = None
-        if kb.store == "pgvector" and vector is not None and mode != "keyword":
+        store = self.stores.get(kb.store)
+        if vector is not None and mode != "keyword" and not isinstance(store, FlatStore):
             wanted = top_k * 10 if (filters or mmr is not None or mode == "hybrid") else top_k
             with self.runtime.sessions() as session:
-                external = index.rows_of(service.nearest(session, kb, vector, wanted))
+                found = store.nearest(session, kb, vector, wanted)
+            external = index.rows_of(found) if found is not None else None
         hits = index.search(query, vector, mode, top_k, filters, mmr, external)
         return [
             {
@@ -254,7 +258,14 @@ class Knowledge:
         ]
         with ctx.session() as session:
             service.replace_document(
-                session, kb_id, name, loaded.title, digest, chunks, int(vectors.shape[1]), store
+                session,
+                kb_id,
+                name,
+                loaded.title,
+                digest,
+                chunks,
+                int(vectors.shape[1]),
+                self.stores.get(store),
             )
         report["updated" if previous else "added"] += 1
         report["chunks"] += len(chunks)

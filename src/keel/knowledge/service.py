@@ -4,7 +4,6 @@ for the search index. `revision` moves on every change so cached indexes know th
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -13,7 +12,6 @@ from keel.core.clock import utcnow
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.db.named import add_unique, by_name
-from keel.knowledge import queries
 from keel.knowledge.models import Chunk, Document, KnowledgeBase
 from keel.knowledge.schemas import KnowledgeBaseIn
 
@@ -22,7 +20,7 @@ def create(session: Session, principal: Principal, data: KnowledgeBaseIn, stores
     principal.require(Role.member)
     if data.store not in stores:
         raise InvalidInput(f"unknown vector store {data.store!r}; known: {', '.join(stores)}", param="store")
-    if data.store == "pgvector" and (reason := queries.available(session)) is not None:
+    if (reason := stores.get(data.store).unavailable(session)) is not None:
         raise InvalidInput(reason, param="store")
     if data.chunking.overlap >= data.chunking.max_tokens:
         raise InvalidInput("chunking.overlap must be smaller than chunking.max_tokens", param="chunking")
@@ -93,7 +91,7 @@ def replace_document(
     content_hash: str,
     chunks: list[NewChunk],
     dimensions: int,
-    store: str = "flat",
+    store: Any = None,
 ) -> Document:
     """Swap a document's chunks in one transaction: searches see the old or the new chunks, never half."""
     try:
@@ -119,10 +117,9 @@ def replace_document(
             for position, chunk in enumerate(chunks)
         ]
         session.add_all(rows)
-        if store == "pgvector":
+        if store is not None:  # a keel.knowledge.stores.VectorStore
             session.flush()
-            vectors = [(row.id, np.frombuffer(row.embedding, dtype=np.float32)) for row in rows]
-            queries.write(session, kb_id, vectors, dimensions)
+            store.write(session, kb_id, [(row.id, row.embedding) for row in rows], dimensions)
         _bump(session, kb_id, dimensions)
         session.commit()
     except Exception:
@@ -177,10 +174,3 @@ def index_rows(session: Session, kb_id: str) -> list[Any]:
         .order_by(Chunk.document_id, Chunk.position)
     )
     return list(session.execute(query).all())
-
-
-def nearest(session: Session, kb: KnowledgeBase, query: Any, limit: int) -> list[tuple[str, float]]:
-    """The pgvector store's nearest chunks (the flat store searches in memory instead)."""
-    if kb.dimensions is None:
-        return []
-    return queries.search(session, kb.id, query, kb.dimensions, limit)

@@ -59,6 +59,12 @@ def register_apply_sections(register: Register) -> None:
 
 
 @hookspec
+def register_vector_stores(register: Register) -> None:
+    """Register knowledge-base vector stores: `register(name, store)` with a
+    `keel.knowledge.stores.VectorStore` (unavailable, write, nearest)."""
+
+
+@hookspec
 def register_loaders(register: Register) -> None:
     """Register knowledge-base file loaders: `register(suffix, loader)` (e.g. `".md"`), where
     `loader(content: bytes, name: str) -> keel.knowledge.loaders.base.Loaded` raises `LoadError`."""

@@ -68,6 +68,10 @@ class Plugins:
         return self._filled("apply section", self.manager.hook.register_apply_sections)
 
     @cached_property
+    def vector_stores(self) -> Registry[Any]:
+        return self._filled("vector store", self.manager.hook.register_vector_stores)
+
+    @cached_property
     def loaders(self) -> Registry[Any]:
         return self._filled("loader", self.manager.hook.register_loaders)
 

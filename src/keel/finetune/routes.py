@@ -116,12 +116,6 @@ def version_out(session: SessionDep, name: str, version: ModelVersion) -> Versio
     )
 
 
-def _changed(runtime: RuntimeDep, project_id: str) -> None:
-    gateway = runtime.services.get("gateway")
-    if gateway is not None:
-        gateway.config.invalidate(project_id)
-
-
 @model_router.post("", status_code=201)
 def create_model(body: ModelCreate, session: SessionDep, principal: PrincipalDep) -> ModelOut:
     return model_out(session, registry.create_model(session, principal, body))
@@ -163,7 +157,6 @@ def set_alias(
     name: str, alias: str, body: AliasIn, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> ModelOut:
     model = registry.set_alias(session, principal, name, alias, body.version)
-    _changed(runtime, principal.project_id)
     return model_out(session, model)
 
 
@@ -172,7 +165,6 @@ def delete_alias(
     name: str, alias: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     registry.delete_alias(session, principal, name, alias)
-    _changed(runtime, principal.project_id)
     return Response(status_code=204)
 
 

@@ -205,8 +205,5 @@ class FineTune:
             )
             run = runs.get_any(session, run_id)
             runs.update_run(session, run_id, model_version_id=version.id, summary={**run.summary, **metrics})
-        gateway = self.runtime.services.get("gateway")
-        if gateway is not None:
-            gateway.config.invalidate(snapshot["project_id"])
         ctx.log(f"registered {snapshot['register_as']}@v{version.version} (alias challenger)")
         return version

@@ -21,6 +21,7 @@ from keel.core.clock import utcnow
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
+from keel.db.changes import record
 from keel.db.named import add_unique, by_name
 from keel.finetune.artifacts import ArtifactStore
 from keel.finetune.models import ModelAlias, ModelVersion, RegisteredModel
@@ -37,6 +38,9 @@ class Served:
     version_id: str
     base_model: str
     artifact_key: str
+
+
+VERSIONS = "models.versions"  # change topic: a model's versions or aliases (key: the model name)
 
 
 def create_model(session: Session, principal: Principal, data: ModelCreate) -> RegisteredModel:
@@ -163,6 +167,7 @@ def register_version(
             session.add(version)
             for alias in move_aliases:
                 _put_alias(session, model_id, alias, int(number or 0), author)
+            record(session, VERSIONS, project_id, name)
             session.commit()
             return version
         except IntegrityError:
@@ -200,6 +205,7 @@ def set_alias(session: Session, principal: Principal, name: str, alias: str, ver
     find_version(session, model, str(version))
     _put_alias(session, model.id, alias, version, principal.key_id)
     model.updated_at = utcnow()
+    record(session, VERSIONS, principal.project_id, name)
     session.commit()
     return model
 
@@ -210,6 +216,7 @@ def delete_alias(session: Session, principal: Principal, name: str, alias: str) 
     if session.get(ModelAlias, (model.id, alias)) is None:
         raise NotFound(f"model {name!r} has no alias {alias!r}")
     session.execute(delete(ModelAlias).where(ModelAlias.model_id == model.id, ModelAlias.alias == alias))
+    record(session, VERSIONS, principal.project_id, name)
     session.commit()
 
 

@@ -74,7 +74,6 @@ def create(
     provider = service.create_provider(
         session, principal, body, runtime.plugins.provider_kinds, runtime.secrets
     )
-    _invalidate(runtime, principal.project_id)
     return out(provider)
 
 
@@ -98,20 +97,13 @@ def update(
     provider = service.update_provider(
         session, principal, ref, body, runtime.plugins.provider_kinds, runtime.secrets
     )
-    _invalidate(runtime, principal.project_id)
     return out(provider)
 
 
 @router.delete("/{ref}", status_code=204)
 def delete(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_provider(session, principal, ref)
-    _invalidate(runtime, principal.project_id)
     return Response(status_code=204)
-
-
-def _invalidate(runtime: Any, project_id: str) -> None:
-    gateway: Gateway = runtime.service("gateway")
-    gateway.config.invalidate(project_id)
 
 
 def route_out(route: Route, gateway: Gateway) -> RouteOut:
@@ -152,10 +144,7 @@ def save_route(
 ) -> RouteOut:
     """Create the route, or replace the one with the same name."""
     saved = service.save_route(session, principal, body)
-    gateway: Gateway = runtime.service("gateway")
-    gateway.circuits.forget(principal.project_id, saved.name)
-    _invalidate(runtime, principal.project_id)
-    return route_out(saved, gateway)
+    return route_out(saved, runtime.service("gateway"))
 
 
 @route_router.get("")
@@ -173,10 +162,7 @@ def get_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: Pri
 
 @route_router.delete("/{ref}", status_code=204)
 def delete_route(ref: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
-    route = service.get_route(session, principal, ref)
     service.delete_route(session, principal, ref)
-    runtime.service("gateway").circuits.forget(principal.project_id, route.name)
-    _invalidate(runtime, principal.project_id)
     return Response(status_code=204)
 
 
@@ -199,7 +185,6 @@ def set_price(
 ) -> PriceOut:
     """Set the price of a model (or of every model matching a `prefix*`)."""
     saved = service.set_price(session, principal, model, body)
-    _invalidate(runtime, principal.project_id)
     return price_out(saved)
 
 
@@ -211,7 +196,6 @@ def list_prices(session: SessionDep, principal: PrincipalDep) -> PriceList:
 @price_router.delete("/{model:path}", status_code=204)
 def delete_price(model: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_price(session, principal, model)
-    _invalidate(runtime, principal.project_id)
     return Response(status_code=204)
 
 
@@ -243,7 +227,6 @@ def set_limit(
 ) -> LimitOut:
     """Budgets and rate limits for the whole project (`scope` = `project`) or one key (`scope` = key id)."""
     saved = service.set_limit(session, principal, scope, body)
-    _invalidate(runtime, principal.project_id)
     return limit_out(session, saved, runtime.service("gateway"))
 
 
@@ -257,5 +240,4 @@ def list_limits(runtime: RuntimeDep, session: SessionDep, principal: PrincipalDe
 @limit_router.delete("/{scope}", status_code=204)
 def delete_limit(scope: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_limit(session, principal, scope)
-    _invalidate(runtime, principal.project_id)
     return Response(status_code=204)

@@ -5,6 +5,7 @@ from typing import Any
 
 import anyio
 
+from keel.finetune.service import VERSIONS
 from keel.gateway import service, tokens
 from keel.gateway.budgets import BudgetLeases
 from keel.gateway.cache import ResponseCache
@@ -33,6 +34,9 @@ class Gateway:
         self.circuits = Circuits()
         self.budgets = BudgetLeases(runtime.sessions, runtime.settings.budget_lease_fraction)
         self.sessions = runtime.sessions
+        for topic in (service.CONFIG, VERSIONS):  # providers, routes, prices, limits; registered models
+            runtime.changes.subscribe(topic, lambda change: self.config.invalidate(change.project_id))
+        runtime.changes.subscribe(service.ROUTE, lambda c: self.circuits.forget(c.project_id, c.key or ""))
 
     def start(self) -> None:
         self.pool.start()

@@ -18,6 +18,7 @@ from keel.core.ids import new_id
 from keel.core.money import to_micros, to_usd
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.core.secrets import SecretBox
+from keel.db.changes import record
 from keel.gateway.models import Limit, Price, Provider, Route, Spend
 from keel.gateway.providers.base import ProviderKind
 from keel.gateway.schemas import LimitIn, PriceIn, ProviderCreate, ProviderUpdate, RouteCreate
@@ -61,6 +62,7 @@ def create_provider(
         options=data.options.model_dump(),
     )
     session.add(provider)
+    record(session, CONFIG, principal.project_id)
     try:
         session.commit()
     except IntegrityError:
@@ -107,6 +109,7 @@ def update_provider(
     if data.options is not None:
         provider.options = data.options.model_dump()
     provider.updated_at = utcnow()
+    record(session, CONFIG, principal.project_id)
     session.commit()
     return provider
 
@@ -114,6 +117,7 @@ def update_provider(
 def delete_provider(session: Session, principal: Principal, ref: str) -> None:
     principal.require(Role.admin)
     session.delete(get_provider(session, principal, ref))
+    record(session, CONFIG, principal.project_id)
     session.commit()
 
 
@@ -121,6 +125,8 @@ def provider_secret(provider: Provider, box: SecretBox) -> str | None:
     return box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None
 
 
+CONFIG = "gateway.config"  # change topics: anything a project's gateway view is built from
+ROUTE = "gateway.route"  # a route replaced or deleted (key: its name)
 IMPLICIT_PROVIDERS = frozenset({"local", "models"})  # the bundled models and the model registry's versions
 
 
@@ -149,6 +155,8 @@ def save_route(session: Session, principal: Principal, data: RouteCreate) -> Rou
     route.sticky, route.retries, route.updated_at = data.sticky, data.retries, utcnow()
     route.cache_ttl_s = data.cache_ttl_s
     route.circuit = data.circuit.model_dump() if data.circuit else None
+    record(session, CONFIG, principal.project_id)
+    record(session, ROUTE, principal.project_id, data.name)
     session.commit()
     return route
 
@@ -168,7 +176,10 @@ def get_route(session: Session, principal: Principal, ref: str) -> Route:
 
 def delete_route(session: Session, principal: Principal, ref: str) -> None:
     principal.require(Role.admin)
-    session.delete(get_route(session, principal, ref))
+    route = get_route(session, principal, ref)
+    session.delete(route)
+    record(session, CONFIG, principal.project_id)
+    record(session, ROUTE, principal.project_id, route.name)
     session.commit()
 
 
@@ -198,6 +209,7 @@ def set_price(session: Session, principal: Principal, model: str, data: PriceIn)
     price.output_micros_per_mtok = _micros(data.output_usd_per_mtok) or 0
     price.cached_input_micros_per_mtok = _micros(data.cached_input_usd_per_mtok)
     price.updated_at = utcnow()
+    record(session, CONFIG, principal.project_id)
     session.commit()
     return price
 
@@ -220,6 +232,7 @@ def delete_price(session: Session, principal: Principal, model: str) -> None:
     if price is None:
         raise NotFound(f"no price for model {model!r}")
     session.delete(price)
+    record(session, CONFIG, principal.project_id)
     session.commit()
 
 
@@ -246,6 +259,7 @@ def set_limit(session: Session, principal: Principal, scope: str, data: LimitIn)
     limit.usd_micros_per_month = _micros(data.usd_per_month)
     limit.requests_per_minute, limit.tokens_per_minute = data.requests_per_minute, data.tokens_per_minute
     limit.updated_at = utcnow()
+    record(session, CONFIG, principal.project_id)
     session.commit()
     return limit
 
@@ -256,6 +270,7 @@ def delete_limit(session: Session, principal: Principal, scope: str) -> None:
     if limit is None:
         raise NotFound(f"no limits set for {scope!r}")
     session.delete(limit)
+    record(session, CONFIG, principal.project_id)
     session.commit()
 
 

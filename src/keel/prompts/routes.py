@@ -1,6 +1,6 @@
 """Prompt registry API, `/api/v1/prompts`: push, list, get `name[@version|@label]`, labels, diff, render."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -60,16 +60,11 @@ def version_out(
     )
 
 
-def _forget(runtime: Any, project_id: str, name: str) -> None:
-    runtime.service("prompts").forget(project_id, name)
-
-
 @router.post("", status_code=201)
 def push(
     body: PromptCreate, response: Response, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> PromptVersionOut:
     prompt, version, created = service.push(session, principal, body)
-    _forget(runtime, principal.project_id, prompt.name)
     if not created:
         response.status_code = 200
     labels = service.labels_of(session, [prompt.id]).get(prompt.id, {})
@@ -116,7 +111,6 @@ def update(name: str, body: PromptUpdate, session: SessionDep, principal: Princi
 @router.delete("/{name}", status_code=204)
 def delete(name: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep) -> Response:
     service.delete_prompt(session, principal, name)
-    _forget(runtime, principal.project_id, name)
     return Response(status_code=204)
 
 
@@ -125,7 +119,6 @@ def move_label(
     name: str, label: str, body: LabelMove, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> PromptOut:
     prompt = service.move_label(session, principal, name, label, body.version)
-    _forget(runtime, principal.project_id, name)
     return prompt_out(prompt, service.labels_of(session, [prompt.id]).get(prompt.id, {}))
 
 
@@ -134,7 +127,6 @@ def delete_label(
     name: str, label: str, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     service.delete_label(session, principal, name, label)
-    _forget(runtime, principal.project_id, name)
     return Response(status_code=204)
 
 

@@ -40,6 +40,9 @@ class Prompts:
         self._pointers: dict[tuple[str, str], tuple[float, int]] = {}
         self._versions: OrderedDict[tuple[str, str, int], Resolved] = OrderedDict()
         self.ttl = TTL
+        runtime.changes.subscribe(
+            service.PROMPT, lambda change: self.forget(change.project_id, change.key or "")
+        )
 
     def start(self) -> None:
         pass

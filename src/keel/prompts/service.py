@@ -21,6 +21,7 @@ from keel.core.clock import utcnow
 from keel.core.errors import Forbidden, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
+from keel.db.changes import record
 from keel.db.named import by_name
 from keel.prompts import templates
 from keel.prompts.models import Prompt, PromptLabel, PromptVersion
@@ -29,6 +30,8 @@ from keel.prompts.schemas import LABEL_NAME, PromptCreate, PromptUpdate
 DEFAULT_PROTECTED = ["production"]
 LATEST = "latest"
 _LABEL = re.compile(LABEL_NAME)
+
+PROMPT = "prompts.prompt"  # change topic: a prompt's versions or labels (key: its name)
 
 
 def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
@@ -168,6 +171,7 @@ def _push_existing(
 def _set_labels(
     session: Session, principal: Principal, prompt: Prompt, labels: list[str], version: int
 ) -> None:
+    record(session, PROMPT, prompt.project_id, prompt.name)  # a push moves `latest` even without labels
     for label in labels:
         _may_move(principal, prompt, label)
         row = session.get(PromptLabel, (prompt.id, label))
@@ -248,6 +252,7 @@ def delete_label(session: Session, principal: Principal, name: str, label: str) 
         raise NotFound(f"prompt {name!r} has no label {label!r}")
     _may_move(principal, prompt, label)
     session.delete(row)
+    record(session, PROMPT, prompt.project_id, prompt.name)
     session.commit()
 
 
@@ -268,6 +273,7 @@ def update_prompt(session: Session, principal: Principal, name: str, data: Promp
 def delete_prompt(session: Session, principal: Principal, name: str) -> None:
     principal.require(Role.admin)
     session.delete(get_prompt(session, principal, name))
+    record(session, PROMPT, principal.project_id, name)
     session.commit()
 
 

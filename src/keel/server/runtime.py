@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from keel.core.errors import ConfigError, InvalidInput, Unavailable
 from keel.core.secrets import SecretBox, load_box
 from keel.db import migrate
+from keel.db.changes import ChangeBus
 from keel.db.engine import check_connection, make_engine, make_sessionmaker
 from keel.jobs.worker import Worker
 from keel.plugins.manager import Plugins
@@ -34,6 +35,7 @@ class Runtime:
     auth_cache: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
     worker: Worker | None = field(default=None)
     services: dict[str, Any] = field(default_factory=dict)
+    changes: ChangeBus = field(default_factory=ChangeBus)  # what committed writes changed (keel.db.changes)
 
     def service(self, name: str) -> Any:
         try:
@@ -56,7 +58,9 @@ def open_runtime(settings: Settings, plugins: Plugins | None = None) -> Runtime:
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     box = load_box(secret_key, settings.data_dir / "secret.key")
     cache = PrincipalCache(settings.auth_cache_seconds)
-    return Runtime(settings, engine, sessions, plugins or Plugins(), box, cache)
+    changes = ChangeBus()
+    changes.attach(sessions)
+    return Runtime(settings, engine, sessions, plugins or Plugins(), box, cache, changes=changes)
 
 
 def _bootstrap_admin_key(settings: Settings, sessions: sessionmaker[Session]) -> None:

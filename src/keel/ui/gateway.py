@@ -64,7 +64,6 @@ async def add_provider(ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
         gateway.create_provider(
             session, ui.principal, data, ui.runtime.plugins.provider_kinds, ui.runtime.secrets
         )
-    ui.runtime.service("gateway").config.invalidate(ui.principal.project_id)
     return RedirectResponse(f"/gateway?notice=Provider+{data.name}+added", status_code=303)
 
 
@@ -85,9 +84,9 @@ async def set_weights(name: str, ui: Annotated[UI, Depends(current)]) -> Redirec
                 sticky=route.sticky,
                 retries=route.retries,
                 cache_ttl_s=route.cache_ttl_s,
+                circuit=route.circuit,
             )
         except ValidationError as exc:
             raise invalid(exc) from None
         gateway.save_route(session, ui.principal, data)
-    ui.runtime.service("gateway").config.invalidate(ui.principal.project_id)
     return RedirectResponse(f"/gateway?notice=Route+{name}+updated", status_code=303)

@@ -90,6 +90,4 @@ async def move_alias(name: str, ui: Annotated[UI, Depends(current)]) -> Redirect
     version = number(fields, "version", int)
     with ui.session() as session:
         registry.set_alias(session, ui.principal, name, alias, version)
-    if (gateway := ui.runtime.services.get("gateway")) is not None:
-        gateway.config.invalidate(ui.principal.project_id)
     return RedirectResponse(f"/models/{name}?notice=Moved+{alias}+to+v{version}", status_code=303)

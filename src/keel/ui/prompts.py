@@ -58,6 +58,4 @@ async def move_label(name: str, ui: Annotated[UI, Depends(current)]) -> Redirect
     version = number(fields, "version", int)
     with ui.session() as session:
         prompts.move_label(session, ui.principal, name, label, version)
-    if (resolver := ui.runtime.services.get("prompts")) is not None:
-        resolver.forget(ui.principal.project_id, name)  # the gateway uses the new label at once
     return RedirectResponse(f"/prompts/{name}?notice=Moved+{label}+to+version+{version}", status_code=303)

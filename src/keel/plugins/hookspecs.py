@@ -53,6 +53,12 @@ def register_evaluators(register: Register) -> None:
 
 
 @hookspec
+def register_guardrail_checks(register: Register) -> None:
+    """Register guardrail checks: `register(name, check)` with a `keel.guardrails.checks.base.Check`
+    (`prepare(params, where)` validates once, `run(text, prepared) -> Result` with findings' spans)."""
+
+
+@hookspec
 def register_apply_sections(register: Register) -> None:
     """Register `keel apply` YAML sections: `register(name, section)` with a `keel.cli.apply.Section`
     (`plan(client, value) -> list[Change]` and an `order`: lower sections are written first)."""

@@ -28,6 +28,7 @@ BUILTIN_PLUGINS = (
     "keel.feedback.plugin",
     "keel.knowledge.plugin",
     "keel.finetune.plugin",
+    "keel.guardrails.plugin",
     "keel.ui.plugin",
 )
 
@@ -62,6 +63,10 @@ class Plugins:
     @cached_property
     def evaluators(self) -> Registry[Any]:
         return self._filled("evaluator", self.manager.hook.register_evaluators)
+
+    @cached_property
+    def guardrail_checks(self) -> Registry[Any]:
+        return self._filled("guardrail check", self.manager.hook.register_guardrail_checks)
 
     @cached_property
     def apply_sections(self) -> Registry[Any]:

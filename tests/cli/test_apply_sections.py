@@ -28,7 +28,7 @@ class Notes:
 
 def test_built_in_sections_are_registered_in_write_order() -> None:
     sections = ordered(Plugins(entry_points=False).apply_sections.items())
-    assert [s.name for s in sections] == ["providers", "routes", "prices", "limits", "prompts"]
+    assert [s.name for s in sections] == ["providers", "guardrails", "routes", "prices", "limits", "prompts"]
 
 
 def test_a_plugin_section_is_planned_and_written_first_by_its_order() -> None:
@@ -39,5 +39,7 @@ def test_a_plugin_section_is_planned_and_written_first_by_its_order() -> None:
     WRITTEN.clear()
     assert apply(changes, sections) == 1
     assert WRITTEN == ["notes/new"]
-    with pytest.raises(ApplyError, match="unknown section.*alerts; known: notes, providers, routes"):
+    with pytest.raises(
+        ApplyError, match="unknown section.*alerts; known: notes, providers, guardrails, routes"
+    ):
         plan(None, {"alerts": []}, sections)  # type: ignore[arg-type]

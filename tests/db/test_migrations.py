@@ -42,6 +42,7 @@ TABLES_AT["0016"] = TABLES_AT["0015"] | {
     "model_aliases",
 }
 TABLES_AT["0017"] = TABLES_AT["0016"]  # gateway_routes.circuit
+TABLES_AT["0018"] = TABLES_AT["0017"] | {"guardrail_policies"}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

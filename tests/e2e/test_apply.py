@@ -98,3 +98,34 @@ def test_apply_refuses_bad_files(server: Server, tmp_path: Path, config: str, me
     assert result.returncode == 2
     assert message in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+GUARDED = """
+guardrails:
+  - name: no-pii
+    input: [{check: pii, action: redact}, {check: secrets, action: block}]
+    output: [{check: pii, action: redact, params: {types: [EMAIL_ADDRESS]}}]
+    refusal: Not that.
+routes:
+  - name: careful
+    targets: [{provider: local, model: smollm2-135m-instruct}]
+    guardrails: no-pii
+"""
+
+
+def test_apply_writes_guardrail_policies_before_the_routes_that_apply_them(
+    server: Server, tmp_path: Path
+) -> None:
+    key = (server.data_dir / "admin.key").read_text().strip()
+    env = clean_env(KEEL_URL=server.url, KEEL_API_KEY=key, COLUMNS="200")
+    path = tmp_path / "guarded.yaml"
+    path.write_text(GUARDED)
+    first = keel("apply", "-f", str(path), env=env)
+    assert "+ guardrails/no-pii" in first.stdout
+    assert "+ routes/careful" in first.stdout
+    assert "applied 2 change(s)" in first.stdout
+    again = keel("apply", "-f", str(path), env=env)
+    assert "= guardrails/no-pii" in again.stdout
+    assert "applied 0 change(s)" in again.stdout
+    path.write_text(GUARDED.replace("Not that.", "No."))
+    assert "~ guardrails/no-pii (refusal)" in keel("apply", "-f", str(path), "--dry-run", env=env).stdout

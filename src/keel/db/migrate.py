@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "keel.evals.models",
     "keel.feedback.models",
     "keel.knowledge.models",
+    "keel.guardrails.models",
     "keel.finetune.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"

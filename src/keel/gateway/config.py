@@ -18,10 +18,11 @@ from typing import Any
 from keel.core.errors import KeelError
 from keel.core.secrets import SecretBox
 from keel.db.engine import SessionFactory
-from keel.gateway import service
+from keel.gateway import guard, service
 from keel.gateway.circuits import Policy
 from keel.gateway.pricing import PriceRule
 from keel.gateway.providers.base import Adapter, ProviderKind
+from keel.guardrails import service as guardrails
 from keel.plugins.registry import Registry
 
 TTL = 2.0
@@ -63,6 +64,7 @@ class RoutePlan:
     retries: int
     cache_ttl_s: int | None = None
     circuit: Policy = Policy()
+    guardrails: guard.Policy | None = None  # the route's guardrail policy, ready to run
 
     def attempts(self, user: str | None) -> list[Target]:
         """The chosen target first (weighted, or pinned by user when sticky), then the fallbacks in order."""
@@ -136,6 +138,7 @@ class GatewayConfig:
         local: Callable[[], Adapter | None] = lambda: None,
         registered: Callable[[Any, str], Upstream | None] = lambda session, project_id: None,
         circuit: Policy = DEFAULT_POLICY,
+        checks: Any = (),
     ) -> None:
         self._sessions = sessions
         self._box = box
@@ -143,6 +146,7 @@ class GatewayConfig:
         self._local = local
         self._registered = registered
         self.circuit = circuit
+        self._checks = checks
         self.ttl = TTL
         self._cache: dict[str, tuple[float, ProjectGateway]] = {}
         self._generation: dict[str, int] = {}
@@ -210,6 +214,10 @@ class GatewayConfig:
                     if t["provider"] in upstreams
                 )
 
+            policies = {
+                p.name: guard.prepare(p.name, p.rules, p.refusal, self._checks)
+                for p in guardrails.project_policies(session, project_id)
+            }
             plans = {
                 r.name: RoutePlan(
                     r.name,
@@ -219,6 +227,7 @@ class GatewayConfig:
                     r.retries,
                     r.cache_ttl_s,
                     Policy(**r.circuit) if r.circuit else self.circuit,
+                    policies.get(r.guardrails) if r.guardrails else None,
                 )
                 for r in routes
             }

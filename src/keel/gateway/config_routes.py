@@ -132,6 +132,7 @@ def route_out(route: Route, gateway: Gateway) -> RouteOut:
         retries=route.retries,
         cache_ttl_s=route.cache_ttl_s,
         circuit=route.circuit,
+        guardrails=route.guardrails,
         health=health,
         created_at=route.created_at,
         updated_at=route.updated_at,

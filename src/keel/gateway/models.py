@@ -7,7 +7,7 @@ set, never its value.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keel.core.clock import utcnow
@@ -34,7 +34,15 @@ class Route(Base):
     when a target fails with 429, 5xx, a timeout or a connection error."""
 
     __tablename__ = "gateway_routes"
-    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_gateway_routes_project_name"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="uq_gateway_routes_project_name"),
+        ForeignKeyConstraint(  # a policy in use cannot be deleted
+            ["project_id", "guardrails"],
+            ["guardrail_policies.project_id", "guardrail_policies.name"],
+            name="fk_gateway_routes_guardrails",
+            ondelete="RESTRICT",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -45,6 +53,7 @@ class Route(Base):
     retries: Mapped[int] = mapped_column(default=1)
     cache_ttl_s: Mapped[int | None] = mapped_column(default=None)
     circuit: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    guardrails: Mapped[str | None] = mapped_column(String(100), default=None)  # a policy's name
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

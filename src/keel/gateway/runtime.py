@@ -27,6 +27,7 @@ class Gateway:
             self.local_adapter,
             self.registered_upstream,
             Policy(runtime.settings.circuit_failures, runtime.settings.circuit_cooldown_seconds),
+            runtime.plugins.guardrail_checks,
         )
         self.pool = UpstreamPool()
         self.windows = RateWindows()

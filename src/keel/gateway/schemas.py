@@ -100,6 +100,11 @@ class RouteCreate(BaseModel):
         le=30 * 86400,
         description="Serve identical non-streaming requests from an exact-match cache for this long.",
     )
+    guardrails: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The guardrail policy this route applies (POST /api/v1/guardrails); unset: none.",
+    )
     circuit: CircuitIn | None = Field(
         default=None,
         description="Circuit breaker of each target; unset: KEEL_CIRCUIT_FAILURES and "

@@ -22,6 +22,7 @@ from keel.db.changes import record
 from keel.gateway.models import Limit, Price, Provider, Route, Spend
 from keel.gateway.providers.base import ProviderKind
 from keel.gateway.schemas import LimitIn, PriceIn, ProviderCreate, ProviderUpdate, RouteCreate
+from keel.guardrails import service as guardrails
 from keel.plugins.registry import Registry
 from keel.projects.models import ApiKey
 
@@ -144,6 +145,11 @@ def save_route(session: Session, principal: Principal, data: RouteCreate) -> Rou
             )
     if not any(t.weight > 0 for t in data.targets):
         raise InvalidInput("at least one target needs a weight above 0", param="targets")
+    if data.guardrails is not None and not guardrails.exists(session, principal.project_id, data.guardrails):
+        raise InvalidInput(
+            f"route {data.name!r} names guardrail policy {data.guardrails!r}, which this project lacks",
+            param="guardrails",
+        )
     route = session.scalar(
         select(Route).where(Route.project_id == principal.project_id, Route.name == data.name)
     )
@@ -155,6 +161,7 @@ def save_route(session: Session, principal: Principal, data: RouteCreate) -> Rou
     route.sticky, route.retries, route.updated_at = data.sticky, data.retries, utcnow()
     route.cache_ttl_s = data.cache_ttl_s
     route.circuit = data.circuit.model_dump() if data.circuit else None
+    route.guardrails = data.guardrails
     record(session, CONFIG, principal.project_id)
     record(session, ROUTE, principal.project_id, data.name)
     session.commit()

@@ -6,7 +6,7 @@ upstream (with the cache), then price, trace and settle. Both the HTTP endpoints
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -16,6 +16,7 @@ from keel.core.errors import KeelError
 from keel.gateway import chat, limits
 from keel.gateway.cache import cache_key
 from keel.gateway.config import ProjectGateway, RoutePlan
+from keel.gateway.guard import GuardrailBlocked, Verdicts, guard_input, guard_output, held_stream
 from keel.gateway.runtime import Gateway
 from keel.knowledge import rag
 from keel.server.fast import Reply
@@ -40,6 +41,7 @@ class Turn:
     guard: limits.Guard
     call: chat.Call
     retrieval: rag.Retrieval | None = None
+    verdicts: Verdicts = field(default_factory=Verdicts)
 
     def release(self) -> None:
         """The call was refused after admission (e.g. a knowledge base it names does not exist): give its
@@ -53,6 +55,22 @@ class Turn:
         limits.settle(
             self.gateway.budgets, self.gateway.windows, self.guard, self.call.usage, self.call.cost_micros
         )
+        if self.verdicts.spans:
+            self.call.attributes["keel.guardrails"] = self.verdicts.entries
+            for stage, started, ended, attributes in self.verdicts.spans:
+                self.call.child_spans.append(
+                    InternalSpan(
+                        self.call.project_id,
+                        f"guardrail {stage}",
+                        started,
+                        ended,
+                        attributes,
+                        trace_id=self.call.trace_id,
+                        parent_span_id=self.call.span_id,
+                        kind="internal",
+                        service_name="keel-guardrails",
+                    )
+                )
         record(self.runtime, self.call)
 
 
@@ -103,6 +121,14 @@ async def run_chat(
     turn = await begin(runtime, principal, body, "chat", attributes, checked)
     if prompt is not None:
         turn.call.prompt = (prompt.name, prompt.version)
+    policy = turn.plan.guardrails
+    if policy is not None:
+        try:
+            guard_input(policy, body, turn.verdicts)
+        except GuardrailBlocked as exc:
+            turn.call.error = exc.detail
+            await turn.finish()
+            raise
     if options is not None:
         try:
             await _retrieve(runtime, principal, options, turn)
@@ -122,6 +148,9 @@ async def run_chat(
                 status, content = await chat.complete(gateway.pool, plan, call, gateway.circuits)
                 if key and status == 200:
                     gateway.cache.put(key, content, plan.cache_ttl_s or 0)
+            if policy is not None and policy.output and status == 200:
+                content = guard_output(policy, content, turn.verdicts)
+                call.pieces[:] = [str(c["message"]["content"]) for c in orjson.loads(content)["choices"][:1]]
             if turn.retrieval is not None and status == 200:
                 citations = turn.retrieval.citations()
                 content = orjson.dumps({**orjson.loads(content), "citations": citations})
@@ -141,6 +170,26 @@ async def run_chat(
                 yield chunk
         finally:
             await turn.finish()
+
+    async def held() -> AsyncIterator[bytes]:
+        """Output rules on a stream: the whole answer is held back, checked, then sent."""
+        assert policy is not None
+        try:
+            async for chunk in chunks:
+                if call.error:  # the upstream broke off: only the error event goes out
+                    yield chunk[chunk.rfind(b"data: ") :]
+                    return
+            wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            reply, sent = held_stream(
+                policy, call.output, call.response_model, call.finish, call.usage, wants_usage, turn.verdicts
+            )
+            call.pieces[:] = [sent]
+            yield reply
+        finally:
+            await turn.finish()
+
+    if status == 200 and policy is not None and policy.output:
+        return Reply(status, held(), "text/event-stream"), call
 
     return Reply(status, relay(), "text/event-stream" if status == 200 else "application/json"), call
 

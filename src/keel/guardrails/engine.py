@@ -2,6 +2,7 @@
 every finding replaced by `[TYPE]` (overlapping findings are merged, so nothing leaks between them). The
 check endpoint runs exactly this; the gateway's guard stage will too."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,15 +23,20 @@ class Outcome:
     redacted: str
 
 
-def plan(specs: list[str | dict[str, Any]], checks: Any, where: str = "checks") -> list[Planned]:
+def plan(
+    specs: Sequence[str | dict[str, Any]], checks: Any, where: str = "checks", name_field: str = "name"
+) -> list[Planned]:
     """Each spec (`"pii"` or `{"name": "regex", "params": {...}}`) resolved and its params validated."""
     planned = []
     for index, spec in enumerate(specs):
         at = f"{where}[{index}]"
-        name, params = (spec, {}) if isinstance(spec, str) else (spec.get("name"), spec.get("params") or {})
+        name = spec if isinstance(spec, str) else spec.get(name_field)
+        params = {} if isinstance(spec, str) else spec.get("params") or {}
         if not isinstance(name, str) or name not in checks:
             known = ", ".join(checks)
-            raise InvalidInput(f"unknown guardrail check {name!r}; registered: {known}", param=f"{at}.name")
+            raise InvalidInput(
+                f"unknown guardrail check {name!r}; registered: {known}", param=f"{at}.{name_field}"
+            )
         if not isinstance(params, dict):
             raise InvalidInput("params must be an object", param=f"{at}.params")
         check = checks.get(name)

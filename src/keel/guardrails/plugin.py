@@ -16,3 +16,10 @@ def register_routers(register: Register) -> None:
     from keel.guardrails.routes import router
 
     register(router)
+
+
+@hookimpl
+def register_apply_sections(register: Register) -> None:
+    from keel.guardrails.apply import SECTION
+
+    register(SECTION.name, SECTION)

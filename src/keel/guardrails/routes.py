@@ -1,14 +1,24 @@
 """Guardrails API: `POST /api/v1/guardrails/check` runs checks on a text, `GET /api/v1/guardrails/checks`
-lists the registered ones."""
+lists the registered ones, and `/api/v1/guardrails[/{name}]` manages the policies routes apply."""
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from keel.core.auth import Role
-from keel.guardrails import engine
-from keel.guardrails.schemas import CheckKind, CheckRequest, CheckResponse, FindingOut, ResultOut
-from keel.server.deps import PrincipalDep, RuntimeDep
+from keel.guardrails import engine, service
+from keel.guardrails.models import GuardrailPolicy
+from keel.guardrails.schemas import (
+    CheckKind,
+    CheckRequest,
+    CheckResponse,
+    FindingOut,
+    PolicyIn,
+    PolicyList,
+    PolicyOut,
+    ResultOut,
+)
+from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/guardrails", tags=["guardrails"])
 
@@ -38,3 +48,40 @@ def check(body: CheckRequest, runtime: RuntimeDep, principal: PrincipalDep) -> C
         ],
         redacted=outcome.redacted,
     )
+
+
+def policy_out(policy: GuardrailPolicy) -> PolicyOut:
+    return PolicyOut(
+        id=policy.id,
+        name=policy.name,
+        description=policy.description,
+        input=policy.rules.get("input", []),
+        output=policy.rules.get("output", []),
+        refusal=policy.refusal,
+        created_at=policy.created_at,
+        updated_at=policy.updated_at,
+    )
+
+
+@router.post("")
+def save_policy(
+    body: PolicyIn, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> PolicyOut:
+    """Create the policy, or replace the one with the same name (routes applying it follow at once)."""
+    return policy_out(service.save_policy(session, principal, body, runtime.plugins.guardrail_checks))
+
+
+@router.get("")
+def list_policies(session: SessionDep, principal: PrincipalDep) -> PolicyList:
+    return PolicyList(items=[policy_out(p) for p in service.list_policies(session, principal)])
+
+
+@router.get("/{name}")
+def get_policy(name: str, session: SessionDep, principal: PrincipalDep) -> PolicyOut:
+    return policy_out(service.get_policy(session, principal, name))
+
+
+@router.delete("/{name}", status_code=204)
+def delete_policy(name: str, session: SessionDep, principal: PrincipalDep) -> Response:
+    service.delete_policy(session, principal, name)
+    return Response(status_code=204)

@@ -1,6 +1,7 @@
 """Guardrails API shapes."""
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,3 +46,40 @@ class CheckResponse(BaseModel):
 class CheckKind(BaseModel):
     name: str
     description: str
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    check: str = Field(min_length=1, max_length=100, description="A registered check (GET .../checks).")
+    action: Literal["block", "redact", "monitor"] = Field(
+        default="block",
+        description="block: refuse (input: 400 guardrail_blocked; output: the policy's refusal); redact: "
+        "replace findings by [TYPE]; monitor: record only.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    description: str = Field(default="", max_length=2000)
+    input: list[RuleIn] = Field(default_factory=list, max_length=20, description="Checks on what is sent.")
+    output: list[RuleIn] = Field(default_factory=list, max_length=20, description="Checks on the answer.")
+    refusal: str = Field(
+        default="I can't help with that.",
+        min_length=1,
+        max_length=2000,
+        description="What the caller gets in place of an answer an output rule blocks.",
+    )
+
+
+class PolicyOut(PolicyIn):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PolicyList(BaseModel):
+    items: list[PolicyOut]

@@ -85,6 +85,7 @@ async def set_weights(name: str, ui: Annotated[UI, Depends(current)]) -> Redirec
                 retries=route.retries,
                 cache_ttl_s=route.cache_ttl_s,
                 circuit=route.circuit,
+                guardrails=route.guardrails,
             )
         except ValidationError as exc:
             raise invalid(exc) from None

@@ -1,0 +1,185 @@
+"""The gateway's guard stage: a route's guardrail policy run on what is sent and on what comes back.
+
+Input rules run on the text of every message after the prompt is rendered and before retrieval and the
+upstream call: `block` refuses the call (400 `guardrail_blocked`, naming the checks), `redact` replaces the
+findings by `[TYPE]` in the messages the upstream receives, `monitor` only records. Output rules run on the
+answer's text before the caller sees it: `block` replaces it by the policy's refusal (finish reason
+`content_filter`), `redact` masks the findings. A stream through a route with output rules is held back
+whole and sent once checked, so no text a rule rejects is ever sent. Every verdict is on the call's trace
+(`keel.guardrails`) with a `guardrail` span per stage.
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from keel.core.errors import KeelError
+from keel.guardrails import engine
+from keel.guardrails.checks.base import Finding
+
+
+class GuardrailBlocked(KeelError):
+    status = 400
+    code = "guardrail_blocked"
+    title = "Blocked by a guardrail"
+
+
+@dataclass(frozen=True)
+class Rule:
+    planned: engine.Planned
+    action: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    input: tuple[Rule, ...]
+    output: tuple[Rule, ...]
+    refusal: str
+
+
+def prepare(name: str, rules: dict[str, Any], refusal: str, checks: Any) -> Policy:
+    """A stored policy made ready to run (its parameters were validated when it was saved)."""
+
+    def stage(items: list[dict[str, Any]], where: str) -> tuple[Rule, ...]:
+        planned = engine.plan(items, checks, where=where, name_field="check")
+        return tuple(Rule(p, item["action"]) for p, item in zip(planned, items, strict=True))
+
+    return Policy(
+        name, stage(rules.get("input", []), "input"), stage(rules.get("output", []), "output"), refusal
+    )
+
+
+@dataclass
+class Verdicts:
+    """What the guard stage decided for one call, for its trace."""
+
+    entries: list[str] = field(default_factory=list)
+    spans: list[tuple[str, int, int, dict[str, Any]]] = field(
+        default_factory=list
+    )  # stage, start, end, attrs
+
+
+def _check(text: str, rules: tuple[Rule, ...]) -> list[tuple[Rule, list[Finding]]]:
+    found = []
+    for rule in rules:
+        result = rule.planned.check.run(text, rule.planned.prepared)
+        if result.flagged:
+            found.append((rule, result.findings))
+    return found
+
+
+def _text_parts(message: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(container, key) of every text in a message: its string content or its text parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [(message, "content")]
+    if isinstance(content, list):
+        return [
+            (part, "text") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+        ]
+    return []
+
+
+def guard_input(policy: Policy, body: dict[str, Any], verdicts: Verdicts) -> None:
+    if not policy.input:
+        return
+    started = time.time_ns()
+    blocked: list[str] = []
+    flagged: list[str] = []
+    for message in body.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        for container, key in _text_parts(message):
+            for rule, findings in _check(container[key], policy.input):
+                name = rule.planned.check.name
+                flagged.append(f"input {name} {rule.action}")
+                if rule.action == "block":
+                    blocked.append(name)
+                elif rule.action == "redact":
+                    container[key] = engine.redact(container[key], findings)
+    _record(verdicts, "input", policy, started, flagged)
+    if blocked:
+        checks = ", ".join(sorted(set(blocked)))
+        raise GuardrailBlocked(f"the request was blocked by guardrail policy {policy.name!r}: {checks}")
+
+
+def guard_output(policy: Policy, content: bytes, verdicts: Verdicts) -> bytes:
+    """A chat completion body with every choice's text checked (refused or masked as the rules say)."""
+    if not policy.output:
+        return content
+    started = time.time_ns()
+    payload = orjson.loads(content)
+    flagged: list[str] = []
+    for choice in payload.get("choices") or []:
+        message = choice.get("message") or {}
+        text = message.get("content")
+        if not isinstance(text, str):
+            continue
+        found = _check(text, policy.output)
+        flagged += [f"output {rule.planned.check.name} {rule.action}" for rule, _ in found]
+        if any(rule.action == "block" for rule, _ in found):
+            message["content"], choice["finish_reason"] = policy.refusal, "content_filter"
+            continue
+        masks = [f for rule, findings in found if rule.action == "redact" for f in findings]
+        if masks:
+            message["content"] = engine.redact(text, masks)
+    _record(verdicts, "output", policy, started, flagged)
+    return orjson.dumps(payload) if flagged else content
+
+
+def _record(verdicts: Verdicts, stage: str, policy: Policy, started: int, flagged: list[str]) -> None:
+    verdicts.entries += flagged
+    attributes = {
+        "keel.guardrail.policy": policy.name,
+        "keel.guardrail.stage": stage,
+        "keel.guardrail.flagged": list(dict.fromkeys(flagged)),
+    }
+    verdicts.spans.append((stage, started, time.time_ns(), attributes))
+
+
+def held_stream(
+    policy: Policy,
+    output: str | None,
+    model: str | None,
+    finish: list[str],
+    usage: Any,
+    wants_usage: bool,
+    verdicts: Verdicts,
+) -> tuple[bytes, str]:
+    """The whole answer of a held-back stream, checked, as the chunks a client expects; and the text sent."""
+    body = {
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": output or ""},
+                "finish_reason": finish[-1] if finish else "stop",
+            }
+        ]
+    }
+    checked = orjson.loads(guard_output(policy, orjson.dumps(body), verdicts))["choices"][0]
+    head = {
+        "id": f"chatcmpl-{time.time_ns():x}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model or "",
+    }
+    events = [
+        {
+            **head,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": checked["message"]["content"]},
+                    "finish_reason": None,
+                }
+            ],
+        },
+        {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": checked["finish_reason"]}]},
+    ]
+    if wants_usage and usage:
+        events.append({**head, "choices": [], "usage": usage})
+    lines = b"".join(b"data: " + orjson.dumps(event) + b"\n\n" for event in events)
+    return lines + b"data: [DONE]\n\n", str(checked["message"]["content"])

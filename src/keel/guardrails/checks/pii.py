@@ -20,6 +20,7 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
+PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-]{5,22}\d")  # where libphonenumber's matcher can find one
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
 
@@ -75,7 +76,7 @@ def _card(candidate: str) -> bool:
 
 def _ips(text: str) -> list[re.Match[str]]:
     matches = []
-    for pattern in (IPV4, IPV6):
+    for pattern in (IPV4, IPV6) if text.count(":") >= 2 else (IPV4,):
         for match in pattern.finditer(text):
             if pattern is IPV6 and match[0].count(":") < 2:
                 continue
@@ -88,10 +89,17 @@ def _ips(text: str) -> list[re.Match[str]]:
 
 
 def _phones(text: str, regions: tuple[str, ...]) -> list[Finding]:
+    """libphonenumber's matcher on the stretches that could hold a number (it costs ~0.4 ms per 1,000
+    characters of prose otherwise); a little context on each side keeps its boundary rules intact."""
     spans: dict[tuple[int, int], Finding] = {}
-    for region in regions:
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            spans.setdefault((match.start, match.end), Finding("PHONE_NUMBER", match.start, match.end))
+    for candidate in PHONE_CANDIDATE.finditer(text):
+        start = max(0, candidate.start() - 1)
+        window = text[start : candidate.end() + 1]
+        for region in regions:
+            matcher = phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID)
+            for match in matcher:
+                begin, end = start + match.start, start + match.end
+                spans.setdefault((begin, end), Finding("PHONE_NUMBER", begin, end))
     return list(spans.values())
 
 

@@ -9,6 +9,10 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
+from keel.plugins.hookspecs import hookimpl
+from keel.server.app import create_app
+from keel.settings import Settings
+from tests.conftest import ADMIN_KEY, bearer
 from tests.gateway.test_chat import sdk, traces
 from tests.stubs.openai_stub import SEEN
 
@@ -101,8 +105,53 @@ def test_policies_are_validated_listed_and_protected_while_in_use(gw: TestClient
         "check": "pii",
         "action": "monitor",
         "params": {},
+        "on_error": None,
     }
     assert gw.delete("/api/v1/guardrails/kept").status_code == 409
     route(gw, "r", None)
     assert gw.delete("/api/v1/guardrails/kept").status_code == 204
     assert gw.get("/api/v1/guardrails/kept").status_code == 404
+
+
+class Crashing:
+    name = "crashing"
+    description = "A plugin check with a bug."
+
+    def prepare(self, params: dict[str, Any], where: str) -> None:
+        return None
+
+    def run(self, text: str, prepared: None) -> Any:
+        raise RuntimeError("the model file is missing")
+
+
+class CrashingPlugin:
+    @hookimpl
+    def register_guardrail_checks(self, register: Any) -> None:
+        register("crashing", Crashing())
+
+
+def test_a_check_that_crashes_fails_closed_or_open_as_its_rule_says(
+    settings: Settings, stub_url: str
+) -> None:
+    app = create_app(settings.model_copy(update={"worker_enabled": False}), plugins=[CrashingPlugin()])
+    with TestClient(app, headers=bearer(ADMIN_KEY)) as gw:
+        provider = {"name": "stub", "kind": "openai", "base_url": stub_url, "api_key": "sk-x"}
+        assert gw.post("/api/v1/providers", json=provider).status_code == 201
+        policy(gw, "closed", input=[{"check": "crashing", "action": "block"}])
+        policy(gw, "open", input=[{"check": "crashing", "action": "block", "on_error": "open"}])
+        route(gw, "strict", "closed")
+        route(gw, "lenient", "open")
+        refused = gw.post("/v1/chat/completions", json={"model": "strict", "messages": ask("hi")})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "guardrail_blocked"
+        assert (
+            "fails closed: crashing: RuntimeError: the model file is missing"
+            in refused.json()["error"]["message"]
+        )
+        passed = gw.post("/v1/chat/completions", json={"model": "lenient", "messages": ask("hi")})
+        assert passed.status_code == 200
+        span = gw.get(f"/api/v1/traces/{traces(gw, 2)[0]['trace_id']}").json()["spans"][0]
+        [guardrail] = span["children"]
+        assert guardrail["attributes"]["keel.guardrail.errors"] == [
+            "crashing: RuntimeError: the model file is missing"
+        ]

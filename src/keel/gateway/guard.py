@@ -30,6 +30,7 @@ class GuardrailBlocked(KeelError):
 class Rule:
     planned: engine.Planned
     action: str
+    fails_closed: bool  # a check that raises counts as flagged (block/redact act on it) rather than passing
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,14 @@ def prepare(name: str, rules: dict[str, Any], refusal: str, checks: Any) -> Poli
 
     def stage(items: list[dict[str, Any]], where: str) -> tuple[Rule, ...]:
         planned = engine.plan(items, checks, where=where, name_field="check")
-        return tuple(Rule(p, item["action"]) for p, item in zip(planned, items, strict=True))
+        return tuple(
+            Rule(
+                p,
+                item["action"],
+                (item.get("on_error") or ("closed" if item["action"] == "block" else "open")) == "closed",
+            )
+            for p, item in zip(planned, items, strict=True)
+        )
 
     return Policy(
         name, stage(rules.get("input", []), "input"), stage(rules.get("output", []), "output"), refusal
@@ -57,15 +65,24 @@ class Verdicts:
     """What the guard stage decided for one call, for its trace."""
 
     entries: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # checks that raised
     spans: list[tuple[str, int, int, dict[str, Any]]] = field(
         default_factory=list
     )  # stage, start, end, attrs
 
 
-def _check(text: str, rules: tuple[Rule, ...]) -> list[tuple[Rule, list[Finding]]]:
+def _check(text: str, rules: tuple[Rule, ...], verdicts: Verdicts) -> list[tuple[Rule, list[Finding]]]:
+    """The rules that flag `text`, with their findings. A check that raises is recorded and counts as
+    flagged (with the whole text as its finding) when its rule fails closed, as passed when it fails open."""
     found = []
     for rule in rules:
-        result = rule.planned.check.run(text, rule.planned.prepared)
+        try:
+            result = rule.planned.check.run(text, rule.planned.prepared)
+        except Exception as exc:  # a plugin's bug must not become a 500 or a silent pass
+            verdicts.errors.append(f"{rule.planned.check.name}: {type(exc).__name__}: {exc}"[:300])
+            if rule.fails_closed:
+                found.append((rule, [Finding("GUARDRAIL_ERROR", 0, len(text))]))
+            continue
         if result.flagged:
             found.append((rule, result.findings))
     return found
@@ -93,7 +110,7 @@ def guard_input(policy: Policy, body: dict[str, Any], verdicts: Verdicts) -> Non
         if not isinstance(message, dict):
             continue
         for container, key in _text_parts(message):
-            for rule, findings in _check(container[key], policy.input):
+            for rule, findings in _check(container[key], policy.input, verdicts):
                 name = rule.planned.check.name
                 flagged.append(f"input {name} {rule.action}")
                 if rule.action == "block":
@@ -103,7 +120,12 @@ def guard_input(policy: Policy, body: dict[str, Any], verdicts: Verdicts) -> Non
     _record(verdicts, "input", policy, started, flagged)
     if blocked:
         checks = ", ".join(sorted(set(blocked)))
-        raise GuardrailBlocked(f"the request was blocked by guardrail policy {policy.name!r}: {checks}")
+        failed = (
+            f" (a check failed and its rule fails closed: {verdicts.errors[0]})" if verdicts.errors else ""
+        )
+        raise GuardrailBlocked(
+            f"the request was blocked by guardrail policy {policy.name!r}: {checks}{failed}"
+        )
 
 
 def guard_output(policy: Policy, content: bytes, verdicts: Verdicts) -> bytes:
@@ -118,7 +140,7 @@ def guard_output(policy: Policy, content: bytes, verdicts: Verdicts) -> bytes:
         text = message.get("content")
         if not isinstance(text, str):
             continue
-        found = _check(text, policy.output)
+        found = _check(text, policy.output, verdicts)
         flagged += [f"output {rule.planned.check.name} {rule.action}" for rule, _ in found]
         if any(rule.action == "block" for rule, _ in found):
             message["content"], choice["finish_reason"] = policy.refusal, "content_filter"
@@ -137,6 +159,8 @@ def _record(verdicts: Verdicts, stage: str, policy: Policy, started: int, flagge
         "keel.guardrail.stage": stage,
         "keel.guardrail.flagged": list(dict.fromkeys(flagged)),
     }
+    if verdicts.errors:
+        attributes["keel.guardrail.errors"] = list(verdicts.errors)
     verdicts.spans.append((stage, started, time.time_ns(), attributes))
 
 

@@ -58,6 +58,11 @@ class RuleIn(BaseModel):
         "replace findings by [TYPE]; monitor: record only.",
     )
     params: dict[str, Any] = Field(default_factory=dict)
+    on_error: Literal["closed", "open"] | None = Field(
+        default=None,
+        description="When the check itself fails: closed treats the text as flagged, open lets it through "
+        "(default: closed for block, open otherwise). Either way the failure is on the trace.",
+    )
 
 
 class PolicyIn(BaseModel):

@@ -155,3 +155,36 @@ def test_a_check_that_crashes_fails_closed_or_open_as_its_rule_says(
         assert guardrail["attributes"]["keel.guardrail.errors"] == [
             "crashing: RuntimeError: the model file is missing"
         ]
+
+
+def test_a_json_schema_rule_retries_once_then_refuses(gw: TestClient) -> None:
+    schema = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}
+    rule = {"check": "json_schema", "action": "retry", "params": {"schema": schema}}
+    policy(gw, "json-only", output=[rule])
+    for name, model in (("fixed", "obedient"), ("stubborn", "m")):
+        body = {"name": name, "targets": [{"provider": "stub", "model": model}], "guardrails": "json-only"}
+        assert gw.post("/api/v1/routes", json=body).status_code == 200
+    SEEN.clear()
+    repaired = sdk(gw).chat.completions.create(model="fixed", messages=ask("hi"))
+    assert (
+        repaired.choices[0].message.content
+        == '{"answer": "echo: Your answer was rejected by a check: the answer is not JSON (Expecting value: line 1 column 1 (char 0)). Answer again, fixing only that."}'
+    )
+    assert len(SEEN) == 2  # asked once more, with the reason
+    assert SEEN[1]["body"]["messages"][-2] == {"role": "assistant", "content": "echo: hi"}
+    assert repaired.usage is not None
+    assert repaired.usage.prompt_tokens == 11  # the upstream's own reply
+    trace = gw.get(f"/api/v1/traces/{traces(gw, 1)[0]['trace_id']}").json()["spans"][0]
+    assert trace["attributes"]["keel.guardrail.retried"] is True
+    assert trace["attributes"]["gen_ai.usage.input_tokens"] == 22  # both attempts are counted
+
+    refused = sdk(gw).chat.completions.create(model="stubborn", messages=ask("hi"))
+    assert refused.choices[0].message.content == "Sorry, I cannot answer that."
+    assert refused.choices[0].finish_reason == "content_filter"
+
+    bad_schema = {"name": "p", "output": [{**rule, "params": {"schema": {"type": "wibble"}}}]}
+    assert "output[0].params.schema" in gw.post("/api/v1/guardrails", json=bad_schema).text
+    retry_in = {"name": "p", "input": [{"check": "pii", "action": "retry"}]}
+    reply = gw.post("/api/v1/guardrails", json=retry_in)
+    assert reply.status_code == 422
+    assert "input[0].action" in reply.text

@@ -32,7 +32,14 @@ def test_check_finds_redacts_and_lists(client: TestClient) -> None:
         "redacted": "Where is my parcel?",
     }
     listed = client.get("/api/v1/guardrails/checks").json()["items"]
-    assert [c["name"] for c in listed] == ["deny_terms", "max_length", "pii", "regex", "secrets"]
+    assert [c["name"] for c in listed] == [
+        "deny_terms",
+        "json_schema",
+        "max_length",
+        "pii",
+        "regex",
+        "secrets",
+    ]
 
 
 def test_bad_checks_are_422_naming_the_field(client: TestClient) -> None:

@@ -79,7 +79,11 @@ def test_text_checks_and_redaction_of_overlaps() -> None:
 @pytest.mark.parametrize(
     ("spec", "param", "message"),
     [
-        ("nope", "checks[0].name", "unknown guardrail check 'nope'; registered: deny_terms, max_length, pii"),
+        (
+            "nope",
+            "checks[0].name",
+            "unknown guardrail check 'nope'; registered: deny_terms, json_schema, max_length, pii",
+        ),
         ({"name": "regex", "params": {"pattern": "("}}, "checks[0].params.pattern", "does not compile"),
         ({"name": "pii", "params": {"types": ["DNA"]}}, "checks[0].params.types", "pii types must be"),
         ({"name": "pii", "params": {"regions": ["XX"]}}, "checks[0].params.regions", "region codes"),

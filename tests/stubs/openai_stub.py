@@ -2,7 +2,8 @@
 
 Answers `POST /v1/chat/completions` (JSON or SSE stream with a usage chunk) by echoing the last user message,
 with deterministic token counts; `"model": "fail"` answers 500 like an upstream outage, `"busy"` 503 with a
-reason, and a model named in `DOWN` answers 500 until a test takes it out again.
+reason, a model named in `DOWN` answers 500 until a test takes it out again, and `"obedient"` answers in
+JSON once the conversation holds an earlier answer of its own (a model following a correction).
 """
 
 import asyncio
@@ -54,6 +55,8 @@ async def chat(request: Request) -> Response:
     if model == "slow":
         await asyncio.sleep(2)
     text = _reply(body)
+    if model == "obedient" and any(m.get("role") == "assistant" for m in body.get("messages", [])):
+        text = json.dumps({"answer": text})  # a model that, corrected once, answers in JSON
     usage: dict[str, Any] | None = {
         "prompt_tokens": 11,
         "completion_tokens": len(text.split()),

@@ -128,6 +128,23 @@ def guard_input(policy: Policy, body: dict[str, Any], verdicts: Verdicts) -> Non
         )
 
 
+def retry_reason(policy: Policy, content: bytes, verdicts: Verdicts) -> str | None:
+    """Why a `retry` output rule rejects the first choice's text, if one does (the model is asked again)."""
+    rules = tuple(rule for rule in policy.output if rule.action == "retry")
+    if not rules:
+        return None
+    choices = orjson.loads(content).get("choices") or []
+    text = (choices[0].get("message") or {}).get("content") if choices else None
+    if not isinstance(text, str):
+        return None
+    for rule in rules:
+        result = rule.planned.check.run(text, rule.planned.prepared)
+        if result.flagged:
+            verdicts.entries.append(f"output {rule.planned.check.name} retry")
+            return result.detail or f"the {rule.planned.check.name} check flagged it"
+    return None
+
+
 def guard_output(policy: Policy, content: bytes, verdicts: Verdicts) -> bytes:
     """A chat completion body with every choice's text checked (refused or masked as the rules say)."""
     if not policy.output:
@@ -142,7 +159,7 @@ def guard_output(policy: Policy, content: bytes, verdicts: Verdicts) -> bytes:
             continue
         found = _check(text, policy.output, verdicts)
         flagged += [f"output {rule.planned.check.name} {rule.action}" for rule, _ in found]
-        if any(rule.action == "block" for rule, _ in found):
+        if any(rule.action in ("block", "retry") for rule, _ in found):  # retry: the second answer failed too
             message["content"], choice["finish_reason"] = policy.refusal, "content_filter"
             continue
         masks = [f for rule, findings in found if rule.action == "redact" for f in findings]

@@ -16,7 +16,14 @@ from keel.core.errors import KeelError
 from keel.gateway import chat, limits
 from keel.gateway.cache import cache_key
 from keel.gateway.config import ProjectGateway, RoutePlan
-from keel.gateway.guard import GuardrailBlocked, Verdicts, guard_input, guard_output, held_stream
+from keel.gateway.guard import (
+    GuardrailBlocked,
+    Verdicts,
+    guard_input,
+    guard_output,
+    held_stream,
+    retry_reason,
+)
 from keel.gateway.runtime import Gateway
 from keel.knowledge import rag
 from keel.server.fast import Reply
@@ -146,6 +153,12 @@ async def run_chat(
                 chat.account_cached(call, cached)
             else:
                 status, content = await chat.complete(gateway.pool, plan, call, gateway.circuits)
+                if (
+                    policy is not None
+                    and status == 200
+                    and (why := retry_reason(policy, content, turn.verdicts))
+                ):
+                    content = await _ask_again(turn, content, why)
                 if key and status == 200:
                     gateway.cache.put(key, content, plan.cache_ttl_s or 0)
             if policy is not None and policy.output and status == 200:
@@ -192,6 +205,30 @@ async def run_chat(
         return Reply(status, held(), "text/event-stream"), call
 
     return Reply(status, relay(), "text/event-stream" if status == 200 else "application/json"), call
+
+
+async def _ask_again(turn: Turn, content: bytes, why: str) -> bytes:
+    """A `retry` output rule flagged the answer: ask once more with the reason; the usage of both counts."""
+    call, gateway = turn.call, turn.gateway
+    first = orjson.loads(content)["choices"][0]["message"].get("content") or ""
+    again = f"Your answer was rejected by a check: {why}. Answer again, fixing only that."
+    messages = [
+        *call.body["messages"],
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": again},
+    ]
+    call.body = {**call.body, "messages": messages}
+    usage, call.usage = call.usage, None
+    call.pieces.clear()
+    call.finish.clear()
+    status, retried = await chat.complete(gateway.pool, turn.plan, call, gateway.circuits)
+    second: Any = call.usage  # set by the second call
+    call.usage = {
+        name: int((usage or {}).get(name) or 0) + int((second or {}).get(name) or 0)
+        for name in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
+    call.attributes["keel.guardrail.retried"] = True
+    return retried if status == 200 else content
 
 
 async def _retrieve(runtime: Any, principal: Principal, options: Any, turn: Turn) -> None:

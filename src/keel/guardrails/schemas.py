@@ -52,10 +52,11 @@ class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     check: str = Field(min_length=1, max_length=100, description="A registered check (GET .../checks).")
-    action: Literal["block", "redact", "monitor"] = Field(
+    action: Literal["block", "redact", "monitor", "retry"] = Field(
         default="block",
         description="block: refuse (input: 400 guardrail_blocked; output: the policy's refusal); redact: "
-        "replace findings by [TYPE]; monitor: record only.",
+        "replace findings by [TYPE]; monitor: record only; retry (output): ask the model again once with "
+        "the reason, then refuse if it still fails.",
     )
     params: dict[str, Any] = Field(default_factory=dict)
     on_error: Literal["closed", "open"] | None = Field(

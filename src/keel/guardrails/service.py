@@ -29,6 +29,11 @@ def validate(data: PolicyIn, checks: Any) -> None:
     for stage in ("input", "output"):
         rules = [rule.model_dump() for rule in getattr(data, stage)]
         engine.plan(rules, checks, where=stage, name_field="check")
+    for index, rule in enumerate(data.input):
+        if rule.action == "retry":
+            raise InvalidInput(
+                "retry applies to output rules (the model is asked again)", param=f"input[{index}].action"
+            )
 
 
 def save_policy(session: Session, principal: Principal, data: PolicyIn, checks: Any) -> GuardrailPolicy:

@@ -17,6 +17,7 @@ class Result:
     flagged: bool
     score: float
     findings: list[Finding] = field(default_factory=list)
+    detail: str = ""  # why, in words, when the findings do not say it (a schema violation's message)
 
 
 class Check(Protocol):

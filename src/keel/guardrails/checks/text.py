@@ -1,9 +1,12 @@
 """Checks on the text as text: `regex` (a pattern you give), `deny_terms` (words or phrases, whole-word and
-case-insensitive) and `max_length` (characters)."""
+case-insensitive), `max_length` (characters) and `json_schema` (an answer that must be JSON of a shape)."""
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+import jsonschema
 
 from keel.core.errors import InvalidInput
 from keel.guardrails.checks.base import Finding, Result, flagged_by
@@ -96,4 +99,48 @@ class MaxLength:
         )
 
 
-BUILT_IN = (Regex(), DenyTerms(), MaxLength())
+@dataclass(frozen=True)
+class Schema:
+    validator: Any
+
+
+class JsonSchema:
+    name = "json_schema"
+    description = (
+        "Flags an answer that is not JSON matching `schema` (a JSON Schema); `retry` asks again once."
+    )
+
+    def prepare(self, params: dict[str, Any], where: str) -> Schema:
+        _only(params, {"schema"}, self.name, where)
+        schema = params.get("schema")
+        if not isinstance(schema, dict):
+            raise InvalidInput("json_schema needs a schema object", param=f"{where}.schema")
+        validator = jsonschema.validators.validator_for(schema)
+        try:
+            validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise InvalidInput(
+                f"schema is not a JSON Schema: {exc.message}", param=f"{where}.schema"
+            ) from None
+        return Schema(validator(schema))
+
+    def run(self, text: str, prepared: Schema) -> Result:
+        body = text.strip()
+        if body.startswith("```"):  # a fenced block: the JSON inside it
+            body = body.split("\n", 1)[-1].rsplit("```", 1)[0]
+        try:
+            value = json.loads(body)
+        except ValueError as exc:
+            return _violation(self.name, text, f"the answer is not JSON ({exc})")
+        error = jsonschema.exceptions.best_match(prepared.validator.iter_errors(value))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+            return _violation(self.name, text, f"at {where}: {error.message}")
+        return Result(self.name, False, 0.0)
+
+
+def _violation(check: str, text: str, detail: str) -> Result:
+    return Result(check, True, 1.0, [Finding("SCHEMA_VIOLATION", 0, len(text))], detail[:500])
+
+
+BUILT_IN = (Regex(), DenyTerms(), MaxLength(), JsonSchema())

@@ -21,6 +21,7 @@ PAGES = (
     "/finetunes",
     "/models",
     "/gateway",
+    "/guardrails",
 )
 
 
@@ -84,3 +85,30 @@ def test_without_a_session_pages_send_you_to_sign_in(client: TestClient) -> None
     assert "That key does not work: invalid API key" in wrong.text
     evil = client.post("/login", data={"key": ADMIN_KEY, "next": "//evil.example/"}, follow_redirects=False)
     assert evil.headers["location"] == "/"  # no open redirect
+
+
+def test_the_guardrails_page_lists_policies_and_tries_a_text(signed_in: TestClient) -> None:
+    policy = {
+        "name": "no-pii",
+        "input": [{"check": "pii", "action": "redact"}],
+        "output": [{"check": "deny_terms", "action": "block", "params": {"terms": ["lawsuit"]}}],
+    }
+    assert signed_in.post("/api/v1/guardrails", json=policy).status_code == 200
+    page = signed_in.get("/guardrails", headers={"Authorization": ""}).text
+    assert "no-pii" in page
+    assert "pii → redact" in page
+    assert "no route" in page
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    tried = signed_in.post(
+        "/guardrails/try",
+        data={"csrf": csrf, "policy": "no-pii", "text": "mail jane@example.com about the lawsuit"},
+        headers={"Authorization": ""},
+    )
+    assert tried.status_code == 200, tried.text[:300]
+    assert "mail [EMAIL_ADDRESS] about the lawsuit" in tried.text  # what the input rules would send
+    assert "mail jane@example.com about the [DENIED_TERM]" in tried.text  # what the output rules flag
+    assert tried.text.count("flagged") >= 2
+    forged = signed_in.post(
+        "/guardrails/try", data={"csrf": "x", "policy": "no-pii", "text": "t"}, headers={"Authorization": ""}
+    )
+    assert forged.status_code == 403

@@ -48,6 +48,7 @@ NAV = (
     ("/finetunes", "Fine-tunes"),
     ("/models", "Models"),
     ("/gateway", "Gateway"),
+    ("/guardrails", "Guardrails"),
 )
 
 

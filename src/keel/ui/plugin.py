@@ -5,7 +5,30 @@ from keel.plugins.hookspecs import Register, hookimpl
 
 @hookimpl
 def register_routers(register: Register) -> None:
-    from keel.ui import auth_routes, evals, gateway, knowledge, models, overview, playground, prompts, traces
+    from keel.ui import (
+        auth_routes,
+        evals,
+        gateway,
+        guardrails,
+        knowledge,
+        models,
+        overview,
+        playground,
+        prompts,
+        traces,
+    )
 
-    for module in (auth_routes, overview, traces, playground, prompts, evals, knowledge, models, gateway):
+    pages = (
+        auth_routes,
+        overview,
+        traces,
+        playground,
+        prompts,
+        evals,
+        knowledge,
+        models,
+        gateway,
+        guardrails,
+    )
+    for module in pages:
         register(module.router)

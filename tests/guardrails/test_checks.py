@@ -85,6 +85,7 @@ def test_text_checks_and_redaction_of_overlaps() -> None:
             "unknown guardrail check 'nope'; registered: deny_terms, json_schema, max_length, pii",
         ),
         ({"name": "regex", "params": {"pattern": "("}}, "checks[0].params.pattern", "does not compile"),
+        ({"name": "regex", "params": {"pattern": "(a+)+$"}}, "checks[0].params.pattern", "exponential"),
         ({"name": "pii", "params": {"types": ["DNA"]}}, "checks[0].params.types", "pii types must be"),
         ({"name": "pii", "params": {"regions": ["XX"]}}, "checks[0].params.regions", "region codes"),
         ({"name": "max_length", "params": {"max_chars": 0}}, "checks[0].params.max_chars", "positive"),

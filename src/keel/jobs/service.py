@@ -165,11 +165,15 @@ def finish(
     values: dict[str, Any] = {"status": status, "result": result, "error": error, "finished_at": utcnow()}
     if status == "succeeded":
         values["progress"] = 1.0
-    session.execute(
+    ended = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == "running")
         .values(**values)
     )
+    if getattr(
+        ended, "rowcount", 0
+    ):  # the last log line commits with the status: readers see both or neither
+        session.add(JobLog(job_id=job_id, level="info", message=f"finished: {status}"))
     session.commit()
 
 

@@ -101,7 +101,6 @@ class Worker:
     def _finish(self, ctx: JobContext, status: str, **outcome: Any) -> None:
         with self._sessions() as session:
             service.finish(session, ctx.job_id, self.id, status, **outcome)
-            service.add_log(session, ctx.job_id, f"finished: {status}")
         log.info("job %s %s", ctx.job_id, status, extra={"job_id": ctx.job_id})
 
     def _run_loop(self) -> None:

@@ -12,6 +12,9 @@ from keel.core.errors import InvalidInput
 from keel.guardrails.checks.base import Finding, Result, flagged_by
 
 MAX_PATTERN = 2000
+# A group that repeats and is itself repeated ((a+)+, (x*)*, (ab|a)+{2,}...) can backtrack exponentially on
+# a hostile text; Python's re has no timeout, so such patterns are refused when the rule is saved.
+NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
 
 
 def _only(params: dict[str, Any], allowed: set[str], check: str, where: str) -> None:
@@ -45,6 +48,12 @@ class Regex:
             compiled = re.compile(source, re.IGNORECASE if params.get("ignore_case") else 0)
         except re.error as exc:
             raise InvalidInput(f"regex pattern does not compile: {exc}", param=f"{where}.pattern") from None
+        if NESTED_QUANTIFIER.search(source):
+            raise InvalidInput(
+                "regex pattern repeats a group that itself repeats (like (a+)+), which can take exponential "
+                "time on some texts; rewrite it without the nested quantifier",
+                param=f"{where}.pattern",
+            )
         kind = params.get("type", "MATCH")
         if not isinstance(kind, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]{0,49}", kind):
             raise InvalidInput("regex type must be UPPER_SNAKE_CASE", param=f"{where}.type")

@@ -64,6 +64,22 @@ def writer(client: Client, method: str, path: str, body: dict[str, Any]) -> Call
     return functools.partial(client.request, method, path, json=body)
 
 
+def named_items(client: Client, section: str, path: str, items: Any) -> list[Change]:
+    """The common section: a list of `{name: ...}` objects, listed at `GET path` and written by `POST path`
+    (create or replace by name)."""
+    have = {found["name"]: found for found in client.request("GET", path)["items"]}
+    return [
+        diff(
+            section,
+            str(item.get("name")),
+            item,
+            have.get(str(item.get("name"))),
+            writer(client, "POST", path, item),
+        )
+        for item in items or []
+    ]
+
+
 def ordered(sections: Iterable[tuple[str, Section]]) -> list[Section]:
     return sorted((section for _, section in sections), key=lambda s: (s.order, s.name))
 

@@ -6,7 +6,7 @@ Secrets never live in the file: a provider names the environment variable that h
 import os
 from typing import Any
 
-from keel.cli.apply import ApplyError, Change, Section, diff, writer
+from keel.cli.apply import ApplyError, Change, Section, diff, named_items, writer
 from keel.client.http import Client
 
 
@@ -42,17 +42,7 @@ def providers(client: Client, items: Any) -> list[Change]:
 
 
 def routes(client: Client, items: Any) -> list[Change]:
-    have = {r["name"]: r for r in client.request("GET", "/api/v1/routes")["items"]}
-    return [
-        diff(
-            "routes",
-            str(item.get("name")),
-            item,
-            have.get(str(item.get("name"))),
-            writer(client, "POST", "/api/v1/routes", item),
-        )
-        for item in items or []
-    ]
+    return named_items(client, "routes", "/api/v1/routes", items)
 
 
 def prices(client: Client, items: Any) -> list[Change]:

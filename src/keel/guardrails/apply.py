@@ -2,22 +2,12 @@
 
 from typing import Any
 
-from keel.cli.apply import Change, Section, diff, writer
+from keel.cli.apply import Change, Section, named_items
 from keel.client.http import Client
 
 
 def policies(client: Client, items: Any) -> list[Change]:
-    have = {p["name"]: p for p in client.request("GET", "/api/v1/guardrails")["items"]}
-    return [
-        diff(
-            "guardrails",
-            str(item.get("name")),
-            item,
-            have.get(str(item.get("name"))),
-            writer(client, "POST", "/api/v1/guardrails", item),
-        )
-        for item in items or []
-    ]
+    return named_items(client, "guardrails", "/api/v1/guardrails", items)
 
 
 SECTION = Section("guardrails", policies, order=15)  # after providers, before the routes naming them

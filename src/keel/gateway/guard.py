@@ -145,19 +145,22 @@ def retry_reason(policy: Policy, content: bytes, verdicts: Verdicts) -> str | No
     return None
 
 
-def guard_output(policy: Policy, content: bytes, verdicts: Verdicts) -> bytes:
-    """A chat completion body with every choice's text checked (refused or masked as the rules say)."""
+def guard_output(policy: Policy, content: bytes, verdicts: Verdicts, retry_passed: bool = False) -> bytes:
+    """A chat completion body with every choice's text checked (refused or masked as the rules say).
+    `retry_passed`: `retry_reason` already passed this body's first choice, so its retry rules are not run
+    again there."""
     if not policy.output:
         return content
     started = time.time_ns()
     payload = orjson.loads(content)
     flagged: list[str] = []
-    for choice in payload.get("choices") or []:
+    others = tuple(rule for rule in policy.output if rule.action != "retry")
+    for index, choice in enumerate(payload.get("choices") or []):
         message = choice.get("message") or {}
         text = message.get("content")
         if not isinstance(text, str):
             continue
-        found = _check(text, policy.output, verdicts)
+        found = _check(text, others if retry_passed and index == 0 else policy.output, verdicts)
         flagged += [f"output {rule.planned.check.name} {rule.action}" for rule, _ in found]
         if any(rule.action in ("block", "retry") for rule, _ in found):  # retry: the second answer failed too
             message["content"], choice["finish_reason"] = policy.refusal, "content_filter"

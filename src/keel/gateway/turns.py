@@ -146,6 +146,7 @@ async def run_chat(
     if not body.get("stream"):
         key = cache_key(principal.project_id, plan.name, body) if plan.cache_ttl_s else None
         cached = gateway.cache.get(key) if key else None
+        retry_passed = False  # the retry rules already passed the answer (not re-run on it)
         try:
             if cached is not None:
                 call.cache_hit = True
@@ -153,16 +154,15 @@ async def run_chat(
                 chat.account_cached(call, cached)
             else:
                 status, content = await chat.complete(gateway.pool, plan, call, gateway.circuits)
-                if (
-                    policy is not None
-                    and status == 200
-                    and (why := retry_reason(policy, content, turn.verdicts))
-                ):
-                    content = await _ask_again(turn, content, why)
+                if policy is not None and status == 200:
+                    why = retry_reason(policy, content, turn.verdicts)
+                    retry_passed = why is None
+                    if why is not None:
+                        content = await _ask_again(turn, content, why)
                 if key and status == 200:
                     gateway.cache.put(key, content, plan.cache_ttl_s or 0)
             if policy is not None and policy.output and status == 200:
-                content = guard_output(policy, content, turn.verdicts)
+                content = guard_output(policy, content, turn.verdicts, retry_passed)
                 call.pieces[:] = [str(c["message"]["content"]) for c in orjson.loads(content)["choices"][:1]]
             if turn.retrieval is not None and status == 200:
                 citations = turn.retrieval.citations()

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from keel.core.jsonschemas import compile_schema
 from keel.evals.evaluators.base import EvalContext, Evaluator, Result, Sample, each, text
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -25,16 +26,13 @@ def json_valid(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalConte
 
 
 def json_schema(samples: Sequence[Sample], params: dict[str, Any], ctx: EvalContext | None) -> list[Result]:
-    import jsonschema
-
     schema = params.get("schema")
     if not isinstance(schema, dict):
         raise ValueError("json_schema needs params.schema (a JSON Schema object)")
     try:
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ValueError(f"params.schema is not a valid JSON Schema: {exc.message}") from None
+        validator = compile_schema(schema)
+    except ValueError as exc:
+        raise ValueError(f"params.schema is {exc}") from None
 
     def one(sample: Sample) -> Result:
         value = sample.output

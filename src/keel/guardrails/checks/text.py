@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 
 from keel.core.errors import InvalidInput
+from keel.core.jsonschemas import compile_schema
 from keel.guardrails.checks.base import Finding, Result, flagged_by
 
 MAX_PATTERN = 2000
@@ -121,17 +122,10 @@ class JsonSchema:
 
     def prepare(self, params: dict[str, Any], where: str) -> Schema:
         _only(params, {"schema"}, self.name, where)
-        schema = params.get("schema")
-        if not isinstance(schema, dict):
-            raise InvalidInput("json_schema needs a schema object", param=f"{where}.schema")
-        validator = jsonschema.validators.validator_for(schema)
         try:
-            validator.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            raise InvalidInput(
-                f"schema is not a JSON Schema: {exc.message}", param=f"{where}.schema"
-            ) from None
-        return Schema(validator(schema))
+            return Schema(compile_schema(params.get("schema")))
+        except ValueError as exc:
+            raise InvalidInput(f"json_schema's schema: {exc}", param=f"{where}.schema") from None
 
     def run(self, text: str, prepared: Schema) -> Result:
         body = text.strip()

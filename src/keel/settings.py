@@ -18,6 +18,7 @@ from keel.gateway.settings import GatewaySettings
 from keel.jobs.settings import JobSettings
 from keel.knowledge.settings import KnowledgeSettings
 from keel.local.settings import LocalSettings
+from keel.monitoring.settings import MonitoringSettings
 from keel.server.settings import ServerSettings
 from keel.tracing.settings import TraceSettings
 
@@ -33,6 +34,7 @@ class Settings(
     KnowledgeSettings,
     FineTuneSettings,
     GatewaySettings,
+    MonitoringSettings,
 ):
     model_config = SettingsConfigDict(
         env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True

@@ -102,6 +102,10 @@ class Circuits:
             retry = round(policy.cooldown_s - (now - circuit.opened_at), 3)
         return Health(state, circuit.failures, retry, circuit.last_error, circuit.opened_times)
 
+    def opened(self) -> list[Key]:
+        """The targets whose circuit is open or half-open now (the metrics' open-circuit gauge)."""
+        return [key for key, circuit in list(self._circuits.items()) if circuit.opened_at is not None]
+
     def forget(self, project_id: str, route: str) -> None:
         """A route that was replaced or deleted starts with closed circuits."""
         with self._lock:

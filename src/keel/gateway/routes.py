@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from keel.core.errors import KeelError
 from keel.gateway import chat, turns
 from keel.gateway.providers.local import MODELS as LOCAL_MODELS
 from keel.server.deps import FastPrincipalDep, RuntimeDep, principal_from_header
@@ -29,13 +30,23 @@ async def list_models(runtime: RuntimeDep, principal: FastPrincipalDep) -> dict[
 
 
 async def chat_completions(request: FastRequest) -> Reply:
-    principal = await principal_from_header(request.runtime, request.header(b"authorization"))
-    reply, _ = await turns.run_chat(request.runtime, principal, chat.load_request(request.body))
+    principal = None
+    try:
+        principal = await principal_from_header(request.runtime, request.header(b"authorization"))
+        reply, _ = await turns.run_chat(request.runtime, principal, chat.load_request(request.body))
+    except KeelError as exc:
+        turns.refused(request.runtime, principal, exc)
+        raise
     return reply
 
 
 async def embeddings(request: FastRequest) -> Reply:
-    principal = await principal_from_header(request.runtime, request.header(b"authorization"))
-    body = chat.parse_embeddings_request(request.body)
-    reply, _ = await turns.run_embeddings(request.runtime, principal, body)
+    principal = None
+    try:
+        principal = await principal_from_header(request.runtime, request.header(b"authorization"))
+        body = chat.parse_embeddings_request(request.body)
+        reply, _ = await turns.run_embeddings(request.runtime, principal, body)
+    except KeelError as exc:
+        turns.refused(request.runtime, principal, exc)
+        raise
     return reply

@@ -1,7 +1,7 @@
 """The gateway service: its configuration cache and upstream connection pool, one per server process."""
 
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
@@ -9,11 +9,20 @@ from keel.finetune.service import VERSIONS
 from keel.gateway import service, tokens
 from keel.gateway.budgets import BudgetLeases
 from keel.gateway.cache import ResponseCache
+from keel.gateway.chat import Call
 from keel.gateway.circuits import Circuits, Policy
 from keel.gateway.config import REGISTERED, GatewayConfig, Upstream
 from keel.gateway.limits import RateWindows
 from keel.gateway.providers.local import LocalAdapter, LocalTransport, ServedAdapter
 from keel.gateway.upstream import UpstreamPool
+
+
+class Observer(Protocol):
+    """Told about every gateway call once its books are closed (e.g. the Prometheus metrics)."""
+
+    def called(self, call: Call) -> None: ...
+
+    def refused(self, project_id: str | None, reason: str) -> None: ...
 
 
 class Gateway:
@@ -35,6 +44,7 @@ class Gateway:
         self.circuits = Circuits()
         self.budgets = BudgetLeases(runtime.sessions, runtime.settings.budget_lease_fraction)
         self.sessions = runtime.sessions
+        self.observers: list[Observer] = []
         for topic in (service.CONFIG, VERSIONS):  # providers, routes, prices, limits; registered models
             runtime.changes.subscribe(topic, lambda change: self.config.invalidate(change.project_id))
         runtime.changes.subscribe(service.ROUTE, lambda c: self.circuits.forget(c.project_id, c.key or ""))

@@ -134,6 +134,7 @@ async def run_chat(
             guard_input(policy, body, turn.verdicts)
         except GuardrailBlocked as exc:
             turn.call.error = exc.detail
+            turn.call.attributes["keel.guardrail.blocked"] = "input"
             await turn.finish()
             raise
     if options is not None:
@@ -274,3 +275,13 @@ def record(runtime: Any, call: chat.Call) -> None:
         runtime.service("tracing.writer").submit(rows, background=True)
     except KeelError as exc:
         log.warning("gateway trace not recorded: %s", exc.detail, extra={"project_id": call.project_id})
+    for observer in runtime.service("gateway").observers:
+        observer.called(call)
+
+
+def refused(runtime: Any, principal: Principal | None, error: KeelError) -> None:
+    """A call refused before it had books (auth, validation, limits, budget): the observers count it."""
+    if error.code == GuardrailBlocked.code:  # blocked calls are recorded, and counted, as calls
+        return
+    for observer in runtime.service("gateway").observers:
+        observer.refused(principal.project_id if principal else None, error.code)

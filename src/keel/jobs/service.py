@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from keel.core.auth import Principal, Role
@@ -224,3 +224,13 @@ def delete_finished(session: Session, project_id: str, before: datetime, *, keep
 def _changed(session: Session, statement: Any) -> int:
     """Rows an UPDATE/DELETE touched."""
     return int(getattr(session.execute(statement), "rowcount", 0))
+
+
+def counts(session: Session) -> list[tuple[str, str, str, int]]:
+    """(project id, kind, status, jobs) for every combination present: the metrics' job gauge."""
+    rows = session.execute(
+        select(Job.project_id, Job.kind, Job.status, func.count()).group_by(
+            Job.project_id, Job.kind, Job.status
+        )
+    )
+    return [(project, kind, status, count) for project, kind, status, count in rows]

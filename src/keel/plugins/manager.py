@@ -29,6 +29,7 @@ BUILTIN_PLUGINS = (
     "keel.knowledge.plugin",
     "keel.finetune.plugin",
     "keel.guardrails.plugin",
+    "keel.monitoring.plugin",
     "keel.ui.plugin",
 )
 

@@ -55,6 +55,7 @@ class TraceWriter:
         self._thread = threading.Thread(target=self._run, name="keel-trace-writer", daemon=True)
         self._stopped = False
         self.committed_spans = 0
+        self.rejected_spans = 0  # refused with 503 because the queue was full
         self.commits = 0
         self._books: list[Book] = []
 
@@ -85,6 +86,7 @@ class TraceWriter:
             if self._stopped:
                 raise Overloaded("the trace writer is shutting down; retry shortly", retry_after=1)
             if self._queued + len(rows) > self._max_queued and self._queued:
+                self.rejected_spans += len(rows)
                 raise Overloaded(
                     f"{self._queued} spans are waiting to be stored; retry shortly", retry_after=1
                 )

@@ -1,0 +1,1 @@
+"""Monitoring: Prometheus metrics, drift reports between windows of traces, and alert rules that notify."""

@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "keel.feedback.models",
     "keel.knowledge.models",
     "keel.guardrails.models",
+    "keel.monitoring.models",
     "keel.finetune.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"

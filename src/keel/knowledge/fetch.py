@@ -6,39 +6,27 @@ reserved or the cloud metadata range); redirects are followed by hand so a publi
 internal network.
 """
 
-import ipaddress
-import socket
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from keel.core import urls
 from keel.knowledge.loaders.base import LoadError
 
 MAX_REDIRECTS = 5
 
 
 def _check(url: str, allow_private: bool, allowlist: list[str]) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LoadError(f"{url}: only http(s) URLs with a host can be ingested")
-    host = parts.hostname.lower().rstrip(".")
-    if allowlist and not any(host == allowed or host.endswith("." + allowed) for allowed in allowlist):
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if (
+        host
+        and allowlist
+        and not any(host == allowed or host.endswith("." + allowed) for allowed in allowlist)
+    ):
         raise LoadError(f"{url}: host {host} is not in KEEL_KNOWLEDGE_URL_ALLOWLIST")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except socket.gaierror as exc:
-        raise LoadError(f"{url}: cannot resolve {host}: {exc.strerror}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise LoadError(
-                f"{url}: {host} resolves to {address}, a private or local address "
-                "(set KEEL_KNOWLEDGE_ALLOW_PRIVATE_URLS=true to allow)"
-            )
+    if (why := urls.problem(url, allow_private)) is not None:
+        hint = " (set KEEL_KNOWLEDGE_ALLOW_PRIVATE_URLS=true to allow)" if "private" in why else ""
+        raise LoadError(f"{url}: {why}{hint}")
 
 
 def fetch(

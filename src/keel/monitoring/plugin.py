@@ -5,13 +5,23 @@ from keel.plugins.hookspecs import Register, hookimpl
 
 @hookimpl
 def register_services(register: Register) -> None:
+    from keel.monitoring.alerts import Alerts
     from keel.monitoring.metrics import Metrics
 
     register("monitoring.metrics", Metrics)
+    register("monitoring.alerts", Alerts)
 
 
 @hookimpl
 def register_routers(register: Register) -> None:
-    from keel.monitoring.routes import metrics_router
+    from keel.monitoring.routes import alerts_router, metrics_router
 
     register(metrics_router)
+    register(alerts_router)
+
+
+@hookimpl
+def register_apply_sections(register: Register) -> None:
+    from keel.monitoring.apply import SECTION
+
+    register(SECTION.name, SECTION)

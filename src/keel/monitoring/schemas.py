@@ -1,0 +1,152 @@
+"""Alert rules as the API and `keel apply` write them, and the alert history as it reads."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+THRESHOLD_METRICS = {
+    "request_count": "gateway calls in the window",
+    "error_rate": "share of calls that failed (0-1)",
+    "latency_p50_ms": "median call duration",
+    "latency_p95_ms": "95th percentile call duration",
+    "latency_p99_ms": "99th percentile call duration",
+    "spend_usd": "priced spend in the window",
+    "cost_per_call_usd": "mean priced cost of a call",
+    "tokens": "input plus output tokens",
+    "feedback_mean": "mean value of the feedback or score named by `filters.score` (e.g. groundedness)",
+}
+FILTER_KEYS = {"route", "model", "prompt_version", "score"}
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["webhook", "slack", "email"]
+    url: str | None = Field(default=None, max_length=2000, description="webhook and slack: where to POST")
+    secret: str | None = Field(
+        default=None, max_length=500, description="webhook: HMAC-SHA256 key for the X-Keel-Signature header"
+    )
+    to: list[str] | None = Field(default=None, max_length=50, description="email: recipients")
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ChannelIn":
+        if self.type in ("webhook", "slack") and not self.url:
+            raise ValueError(f"a {self.type} channel needs `url`")
+        if self.type == "email" and not self.to:
+            raise ValueError("an email channel needs `to` (a list of addresses)")
+        if self.to and any("@" not in address or "\n" in address for address in self.to):
+            raise ValueError("`to` must hold e-mail addresses")
+        return self
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    description: str = Field(default="", max_length=2000)
+    metric: str = Field(description="one of GET /api/v1/alerts/metrics")
+    filters: dict[str, str] = Field(default_factory=dict, description="route, model, prompt_version, score")
+    comparison: Literal[">", ">=", "<", "<="] = ">"
+    threshold: float
+    resolve_threshold: float | None = Field(
+        default=None,
+        description="hysteresis: a firing alert resolves only past this value (default threshold)",
+    )
+    window_s: int = Field(ge=1, le=30 * 86400, description="how far back each evaluation looks")
+    min_count: int = Field(default=1, ge=1, le=1_000_000, description="fewer calls than this: no verdict")
+    for_s: int = Field(
+        default=0, ge=0, le=86400, description="how long the condition holds (pending) before firing"
+    )
+    channels: list[ChannelIn] = Field(default_factory=list, max_length=10)
+    enabled: bool = True
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        if metric not in THRESHOLD_METRICS:
+            raise ValueError(f"unknown metric {metric!r}; known: {', '.join(sorted(THRESHOLD_METRICS))}")
+        return metric
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filters(cls, filters: dict[str, str]) -> dict[str, str]:
+        if unknown := set(filters) - FILTER_KEYS:
+            raise ValueError(
+                f"unknown filter(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(FILTER_KEYS))}"
+            )
+        return filters
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RuleIn":
+        if self.metric == "feedback_mean" and not self.filters.get("score"):
+            raise ValueError("feedback_mean needs `filters.score`: the feedback or score name")
+        if self.resolve_threshold is not None:
+            above = self.comparison in (">", ">=")
+            if (above and self.resolve_threshold > self.threshold) or (
+                not above and self.resolve_threshold < self.threshold
+            ):
+                raise ValueError("resolve_threshold must sit on the healthy side of threshold")
+        return self
+
+
+class ChannelOut(BaseModel):
+    type: str
+    url: str | None = None
+    secret_set: bool = False
+    to: list[str] | None = None
+
+
+class RuleOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    metric: str
+    filters: dict[str, str]
+    comparison: str
+    threshold: float
+    resolve_threshold: float | None
+    window_s: int
+    min_count: int
+    for_s: int
+    channels: list[ChannelOut]
+    enabled: bool
+    state: str
+    state_since: datetime | None
+    last_value: float | None
+    last_count: int | None
+    evaluated_at: datetime | None
+
+
+class RuleList(BaseModel):
+    items: list[RuleOut]
+    next_cursor: str | None = None
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    channel: int
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class EventOut(BaseModel):
+    id: str
+    rule: str
+    state: str
+    value: float | None
+    count: int | None
+    message: str
+    traces_url: str
+    at: datetime
+    deliveries: list[DeliveryOut]
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None = None

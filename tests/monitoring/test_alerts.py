@@ -6,6 +6,7 @@ holding up the other channel; bad rules are refused with 422 and nothing is save
 import contextlib
 import hashlib
 import hmac
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -191,3 +192,47 @@ def test_a_window_shorter_than_the_interval_and_private_webhooks_are_refused(set
         assert refused.status_code == 422
         assert "KEEL_WEBHOOK_ALLOW_PRIVATE" in refused.text
         assert client.get("/api/v1/alerts/rules").json()["items"] == []
+
+
+def test_an_email_channel_sends_through_smtp(settings: Settings, stub_url: str) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        messages: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.messages.append(envelope)
+            return "250 OK"
+
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mail = settings.model_copy(
+            update={
+                "worker_enabled": False,
+                "alert_interval_seconds": 0.3,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "smtp_from": "keel@example.com",
+            }
+        )
+        with TestClient(create_app(mail), headers=bearer(ADMIN_KEY)) as client:
+            rule = {
+                "name": "quiet",
+                "metric": "request_count",
+                "comparison": "<",
+                "threshold": 1,
+                "window_s": 60,
+                "channels": [{"type": "email", "to": ["oncall@example.com"]}],
+            }
+            assert client.post("/api/v1/alerts/rules", json=rule).status_code == 200
+            wait_for(lambda: inbox.messages)
+    finally:
+        controller.stop()
+    envelope = inbox.messages[0]
+    assert envelope.rcpt_tos == ["oncall@example.com"]
+    assert b"[FIRING] quiet: request_count is 0" in envelope.content

@@ -112,3 +112,20 @@ def test_the_guardrails_page_lists_policies_and_tries_a_text(signed_in: TestClie
         "/guardrails/try", data={"csrf": "x", "policy": "no-pii", "text": "t"}, headers={"Authorization": ""}
     )
     assert forged.status_code == 403
+
+
+def test_the_monitoring_page_shows_rules_and_history_and_the_overview_firing_alerts(
+    signed_in: TestClient,
+) -> None:
+    rule = {"name": "no-traffic", "metric": "request_count", "comparison": "<", "threshold": 1, "window_s": 60}
+    assert signed_in.post("/api/v1/alerts/rules", json=rule).status_code == 200
+    page = signed_in.get("/monitoring", headers={"Authorization": ""}).text
+    assert "no-traffic" in page
+    assert "request_count &lt; 1.0" in page
+    assert "Nothing has fired yet." in page
+    signed_in.app.state.runtime.service("monitoring.alerts").evaluate_all()  # what the next tick would do
+    page = signed_in.get("/monitoring", headers={"Authorization": ""}).text
+    assert "[FIRING] no-traffic: request_count is 0" in page
+    overview = signed_in.get("/", headers={"Authorization": ""}).text
+    assert 'aria-label="Firing alerts"' in overview
+    assert "no-traffic" in overview

@@ -49,6 +49,7 @@ NAV = (
     ("/models", "Models"),
     ("/gateway", "Gateway"),
     ("/guardrails", "Guardrails"),
+    ("/monitoring", "Monitoring"),
 )
 
 

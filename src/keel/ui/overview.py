@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from keel.core.clock import utcnow
+from keel.monitoring import service as monitoring
 from keel.tracing import dashboard_queries
 from keel.tracing.schemas import AggregateQuery
 from keel.ui.core import UI, UIRoute, current
@@ -35,6 +36,7 @@ def overview(
     with ui.session() as session:
         query = AggregateQuery(since=since, bucket=width, group_by=group_by)
         series, by_group, whole = dashboard_queries.overview(session, ui.principal, query)
+        firing = monitoring.firing(session, ui.principal)
     labels = [_label(row["bucket_start"], width) for row in series]
     totals = whole or {"count": 0, "errors": 0, "error_rate": 0.0, "p50_ms": 0.0, "p95_ms": 0.0}
     totals = {**totals, "total_tokens": totals.get("total_tokens", 0), "cost_usd": totals.get("cost_usd", 0)}
@@ -48,4 +50,5 @@ def overview(
         series=series,
         totals=totals,
         by_group=by_group,
+        firing=firing,
     )

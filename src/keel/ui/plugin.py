@@ -12,6 +12,7 @@ def register_routers(register: Register) -> None:
         guardrails,
         knowledge,
         models,
+        monitoring,
         overview,
         playground,
         prompts,
@@ -29,6 +30,7 @@ def register_routers(register: Register) -> None:
         models,
         gateway,
         guardrails,
+        monitoring,
     )
     for module in pages:
         register(module.router)

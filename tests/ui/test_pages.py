@@ -117,7 +117,13 @@ def test_the_guardrails_page_lists_policies_and_tries_a_text(signed_in: TestClie
 def test_the_monitoring_page_shows_rules_and_history_and_the_overview_firing_alerts(
     signed_in: TestClient,
 ) -> None:
-    rule = {"name": "no-traffic", "metric": "request_count", "comparison": "<", "threshold": 1, "window_s": 60}
+    rule = {
+        "name": "no-traffic",
+        "metric": "request_count",
+        "comparison": "<",
+        "threshold": 1,
+        "window_s": 60,
+    }
     assert signed_in.post("/api/v1/alerts/rules", json=rule).status_code == 200
     page = signed_in.get("/monitoring", headers={"Authorization": ""}).text
     assert "no-traffic" in page

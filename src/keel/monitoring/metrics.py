@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 from keel.jobs import service as jobs
 
 OTHER = "_other"
-disable_created_metrics()  # `_created` series double the exposition and no dashboard reads them
+disable_created_metrics()  # type: ignore[no-untyped-call] # `_created` series double the exposition and no dashboard reads them
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -14,10 +14,11 @@ def register_services(register: Register) -> None:
 
 @hookimpl
 def register_routers(register: Register) -> None:
-    from keel.monitoring.routes import alerts_router, metrics_router
+    from keel.monitoring.routes import alerts_router, metrics_router, monitoring_router
 
     register(metrics_router)
     register(alerts_router)
+    register(monitoring_router)
 
 
 @hookimpl

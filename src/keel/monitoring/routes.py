@@ -1,13 +1,24 @@
 """`GET /metrics` (Prometheus text format) and the monitoring API under `/api/v1/monitoring`."""
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from keel.monitoring import service
+from keel.monitoring import drift, service
 from keel.monitoring.metrics import Metrics
-from keel.monitoring.schemas import FILTER_KEYS, THRESHOLD_METRICS, EventList, RuleIn, RuleList, RuleOut
+from keel.monitoring.schemas import (
+    FILTER_KEYS,
+    THRESHOLD_METRICS,
+    DriftReport,
+    DriftRequest,
+    EventList,
+    FeatureDriftOut,
+    RuleIn,
+    RuleList,
+    RuleOut,
+)
 from keel.projects import service as projects
 from keel.server.deps import PrincipalDep, RuntimeDep, SessionDep, bearer_token
 
@@ -83,3 +94,20 @@ def alert_history(
 ) -> EventList:
     """Every time a rule fired or resolved, newest first, with each notification's delivery."""
     return EventList(items=service.history(session, principal, rule, state, limit))
+
+
+monitoring_router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"])
+
+
+@monitoring_router.post("/drift")
+def drift_report(body: DriftRequest, principal: PrincipalDep, session: SessionDep) -> DriftReport:
+    """Each feature of the current window against the reference window: the test chosen for its type and
+    size, the statistic, p-value or distance, the effect size, drifted or not, and both histograms."""
+    reference = service.window_columns(
+        session, principal, body.filters, body.reference.start, body.reference.end
+    )
+    current = service.window_columns(session, principal, body.filters, body.current.start, body.current.end)
+    features = [
+        FeatureDriftOut(**asdict(drift.compare(name, reference[name], current[name]))) for name in reference
+    ]
+    return DriftReport(drifted=any(f.drifted for f in features), features=features)

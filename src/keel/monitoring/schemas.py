@@ -1,7 +1,7 @@
 """Alert rules as the API and `keel apply` write them, and the alert history as it reads."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -150,3 +150,53 @@ class EventOut(BaseModel):
 class EventList(BaseModel):
     items: list[EventOut]
     next_cursor: str | None = None
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self.end <= self.start:
+            raise ValueError("`to` must be after `from`")
+        return self
+
+
+class DriftRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filters: dict[str, str] = Field(default_factory=dict, description="route, model, prompt_version")
+    reference: Window
+    current: Window
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filters(cls, filters: dict[str, str]) -> dict[str, str]:
+        if unknown := set(filters) - (FILTER_KEYS - {"score"}):
+            raise ValueError(
+                f"unknown filter(s) {', '.join(sorted(unknown))}; known: model, prompt_version, route"
+            )
+        return filters
+
+
+class FeatureDriftOut(BaseModel):
+    feature: str
+    kind: str
+    test: str | None
+    statistic: float | None
+    p_value: float | None
+    distance: float | None
+    effect_size: float | None
+    drifted: bool | None
+    reference_count: int
+    current_count: int
+    histogram: dict[str, Any]
+    note: str | None
+
+
+class DriftReport(BaseModel):
+    drifted: bool
+    features: list[FeatureDriftOut]

@@ -1,5 +1,6 @@
 """Monitoring: CPU of one `/metrics` scrape with 100 routes, of the gateway observer per call, and of one
-alert evaluation round with 100 rules over 10,000 traces in their window (SQLite), in this process.
+alert evaluation round with 100 rules over 10,000 traces in their window (SQLite), and of drift reports
+(the statistics on 100k values per window; a whole report over 10k traces), in this process.
 
 Baselines from the same run: a scrape of a registry holding one counter (prometheus-client's fixed cost), so
 `vs_baseline` survives a noisy machine. Goals from the monitoring issue: ≤ 5 ms per scrape with 100 routes.
@@ -7,14 +8,17 @@ Baselines from the same run: a scrape of a registry holding one counter (prometh
 
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, generate_latest
+from sqlalchemy import select
 
 from keel.core.auth import Principal, Role
-from keel.monitoring import service
+from keel.monitoring import drift, service
 from keel.monitoring.alerts import Alerts
 from keel.monitoring.metrics import Metrics
 from keel.monitoring.schemas import RuleIn
@@ -75,6 +79,7 @@ def run() -> list[dict[str, Any]]:
             {"case": "observe one gateway call", "cpu_ms": observe, "vs_baseline": observe / baseline},
         ]
         rows.append(evaluation(runtime))
+        rows += drift_rows(runtime)
         runtime.engine.dispose()
     return rows
 
@@ -131,3 +136,30 @@ def evaluation(runtime: Any) -> dict[str, Any]:
         "wall_ms": wall_ms,
         "per_minute_at_30s_cpu_ms": ms * 2,
     }
+
+
+def drift_rows(runtime: Any) -> list[dict[str, Any]]:
+    """The drift report: the statistics on 100k values per window, and a whole report over the 10k traces."""
+    rng = np.random.default_rng(1)
+    reference, current = rng.lognormal(6, 0.4, 100_000), rng.lognormal(6.05, 0.4, 100_000)
+    stats_ms = cpu_ms(lambda: [drift.compare(f, reference, current) for f in ("a", "b", "c", "d")], 3)
+    errors = (rng.random(100_000) < 0.02).astype(float)
+    stats_ms += cpu_ms(lambda: drift.compare("error", errors, errors[::-1]), 3)
+    with runtime.sessions() as session:
+        principal = Principal(
+            "bench", session.scalar(select(Trace.project_id).limit(1)) or "", Role.admin, True
+        )
+    until = datetime.now(UTC)
+    since = until - timedelta(hours=1)
+
+    def report() -> None:
+        with runtime.sessions() as session:
+            columns = service.window_columns(session, principal, {}, since, until)
+        for name, values in columns.items():
+            drift.compare(name, values, values)
+
+    report_ms = cpu_ms(report, 3)
+    return [
+        {"case": "drift statistics, 5 features, 100k vs 100k values", "cpu_ms": stats_ms},
+        {"case": "drift report, 10k traces per window (SQLite fetch + tests)", "cpu_ms": report_ms},
+    ]

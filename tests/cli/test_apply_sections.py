@@ -28,7 +28,15 @@ class Notes:
 
 def test_built_in_sections_are_registered_in_write_order() -> None:
     sections = ordered(Plugins(entry_points=False).apply_sections.items())
-    assert [s.name for s in sections] == ["providers", "guardrails", "routes", "prices", "limits", "prompts"]
+    assert [s.name for s in sections] == [
+        "providers",
+        "guardrails",
+        "routes",
+        "prices",
+        "limits",
+        "alerts",
+        "prompts",
+    ]
 
 
 def test_a_plugin_section_is_planned_and_written_first_by_its_order() -> None:
@@ -40,6 +48,6 @@ def test_a_plugin_section_is_planned_and_written_first_by_its_order() -> None:
     assert apply(changes, sections) == 1
     assert WRITTEN == ["notes/new"]
     with pytest.raises(
-        ApplyError, match="unknown section.*alerts; known: notes, providers, guardrails, routes"
+        ApplyError, match="unknown section.*monitors; known: notes, providers, guardrails, routes"
     ):
-        plan(None, {"alerts": []}, sections)  # type: ignore[arg-type]
+        plan(None, {"monitors": []}, sections)  # type: ignore[arg-type]

@@ -129,3 +129,30 @@ def test_apply_writes_guardrail_policies_before_the_routes_that_apply_them(
     assert "applied 0 change(s)" in again.stdout
     path.write_text(GUARDED.replace("Not that.", "No."))
     assert "~ guardrails/no-pii (refusal)" in keel("apply", "-f", str(path), "--dry-run", env=env).stdout
+
+
+WATCHED = """
+alerts:
+  - name: careful-errors
+    metric: error_rate
+    filters: {route: careful}
+    threshold: 0.05
+    window_s: 300
+    min_count: 20
+    channels: [{type: email, to: [oncall@example.com]}]
+"""
+
+
+def test_apply_writes_alert_rules(server: Server, tmp_path: Path) -> None:
+    key = (server.data_dir / "admin.key").read_text().strip()
+    env = clean_env(KEEL_URL=server.url, KEEL_API_KEY=key, COLUMNS="200")
+    path = tmp_path / "alerts.yaml"
+    path.write_text(WATCHED)
+    assert "+ alerts/careful-errors" in keel("apply", "-f", str(path), env=env).stdout
+    assert "= alerts/careful-errors" in keel("apply", "-f", str(path), env=env).stdout
+    path.write_text(WATCHED.replace("0.05", "0.1"))
+    assert "~ alerts/careful-errors (threshold)" in keel("apply", "-f", str(path), env=env).stdout
+    path.write_text(WATCHED.replace("error_rate", "vibes"))
+    refused = keel("apply", "-f", str(path), env=env, check=False)
+    assert refused.returncode != 0
+    assert "unknown metric 'vibes'" in refused.stdout + refused.stderr

@@ -10,4 +10,4 @@ def rules(client: Client, items: Any) -> list[Change]:
     return named_items(client, "alerts", "/api/v1/alerts/rules", items)
 
 
-SECTION = Section("alerts", rules, order=40)
+SECTION = Section("alerts", rules, order=45)  # after the routes and limits it watches

@@ -150,6 +150,10 @@ def test_apply_writes_alert_rules(server: Server, tmp_path: Path) -> None:
     path.write_text(WATCHED)
     assert "+ alerts/careful-errors" in keel("apply", "-f", str(path), env=env).stdout
     assert "= alerts/careful-errors" in keel("apply", "-f", str(path), env=env).stdout
+    listed = keel("alerts", "rules", env=env).stdout
+    assert "careful-errors" in listed
+    assert "error_rate" in listed
+    assert keel("alerts", "history", "--json", env=env).stdout.strip() == "[]"
     path.write_text(WATCHED.replace("0.05", "0.1"))
     assert "~ alerts/careful-errors (threshold)" in keel("apply", "-f", str(path), env=env).stdout
     path.write_text(WATCHED.replace("error_rate", "vibes"))

@@ -100,6 +100,13 @@ class Client:
     def revoke_key(self, key_id: str) -> dict[str, Any]:
         return dict(self.request("DELETE", f"/api/v1/keys/{key_id}"))
 
+    def list_alert_rules(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/api/v1/alerts/rules")["items"])
+
+    def alert_history(self, rule: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"rule": rule, "state": state}.items() if v}
+        return list(self.request("GET", "/api/v1/alerts", params=params)["items"])
+
     def list_jobs(self, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"status": status, "kind": kind}.items() if v}
         return self.paginate("/api/v1/jobs", **params)

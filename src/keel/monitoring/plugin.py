@@ -1,5 +1,7 @@
 """Built-in plugin: the Prometheus metrics, drift reports and alert rules."""
 
+from typing import Any
+
 from keel.plugins.hookspecs import Register, hookimpl
 
 
@@ -26,3 +28,10 @@ def register_apply_sections(register: Register) -> None:
     from keel.monitoring.apply import SECTION
 
     register(SECTION.name, SECTION)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from keel.monitoring.cli import app
+
+    cli.add_typer(app, name="alerts", help="Alert rules and their history.")

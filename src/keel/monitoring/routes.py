@@ -1,6 +1,5 @@
 """`GET /metrics` (Prometheus text format) and the monitoring API under `/api/v1/monitoring`."""
 
-from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,7 +13,6 @@ from keel.monitoring.schemas import (
     DriftReport,
     DriftRequest,
     EventList,
-    FeatureDriftOut,
     RuleIn,
     RuleList,
     RuleOut,
@@ -107,7 +105,5 @@ def drift_report(body: DriftRequest, principal: PrincipalDep, session: SessionDe
         session, principal, body.filters, body.reference.start, body.reference.end
     )
     current = service.window_columns(session, principal, body.filters, body.current.start, body.current.end)
-    features = [
-        FeatureDriftOut(**asdict(drift.compare(name, reference[name], current[name]))) for name in reference
-    ]
+    features = [drift.compare(name, reference[name], current[name]) for name in reference]
     return DriftReport(drifted=any(f.drifted for f in features), features=features)

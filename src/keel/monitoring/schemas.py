@@ -1,9 +1,11 @@
 """Alert rules as the API and `keel apply` write them, and the alert history as it reads."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from keel.monitoring.drift import FeatureDrift
 
 THRESHOLD_METRICS = {
     "request_count": "gateway calls in the window",
@@ -71,11 +73,7 @@ class RuleIn(BaseModel):
     @field_validator("filters")
     @classmethod
     def _known_filters(cls, filters: dict[str, str]) -> dict[str, str]:
-        if unknown := set(filters) - FILTER_KEYS:
-            raise ValueError(
-                f"unknown filter(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(FILTER_KEYS))}"
-            )
-        return filters
+        return _only(filters, FILTER_KEYS)
 
     @model_validator(mode="after")
     def _consistent(self) -> "RuleIn":
@@ -175,28 +173,15 @@ class DriftRequest(BaseModel):
     @field_validator("filters")
     @classmethod
     def _known_filters(cls, filters: dict[str, str]) -> dict[str, str]:
-        if unknown := set(filters) - (FILTER_KEYS - {"score"}):
-            raise ValueError(
-                f"unknown filter(s) {', '.join(sorted(unknown))}; known: model, prompt_version, route"
-            )
-        return filters
-
-
-class FeatureDriftOut(BaseModel):
-    feature: str
-    kind: str
-    test: str | None
-    statistic: float | None
-    p_value: float | None
-    distance: float | None
-    effect_size: float | None
-    drifted: bool | None
-    reference_count: int
-    current_count: int
-    histogram: dict[str, Any]
-    note: str | None
+        return _only(filters, FILTER_KEYS - {"score"})
 
 
 class DriftReport(BaseModel):
     drifted: bool
-    features: list[FeatureDriftOut]
+    features: list[FeatureDrift]
+
+
+def _only(filters: dict[str, str], known: set[str]) -> dict[str, str]:
+    if unknown := set(filters) - known:
+        raise ValueError(f"unknown filter(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    return filters

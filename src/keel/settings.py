@@ -18,6 +18,7 @@ from keel.gateway.settings import GatewaySettings
 from keel.jobs.settings import JobSettings
 from keel.knowledge.settings import KnowledgeSettings
 from keel.local.settings import LocalSettings
+from keel.loops.settings import LoopSettings
 from keel.monitoring.settings import MonitoringSettings
 from keel.server.settings import ServerSettings
 from keel.tracing.settings import TraceSettings
@@ -35,6 +36,7 @@ class Settings(
     FineTuneSettings,
     GatewaySettings,
     MonitoringSettings,
+    LoopSettings,
 ):
     model_config = SettingsConfigDict(
         env_prefix="KEEL_", extra="ignore", validate_default=True, env_ignore_empty=True

@@ -107,6 +107,15 @@ class Client:
         params = {k: v for k, v in {"rule": rule, "state": state}.items() if v}
         return list(self.request("GET", "/api/v1/alerts", params=params)["items"])
 
+    def canary(self, route: str) -> dict[str, Any]:
+        """The route's canary release: state, live reading of the current step, and its decisions."""
+        return dict(self.request("GET", f"/api/v1/routes/{route}/canary"))
+
+    def overrule_canary(self, route: str, action: str, reason: str | None = None) -> dict[str, Any]:
+        """`pause`, `resume`, `rollback` or `promote` the route's canary."""
+        body = {"reason": reason} if reason else None
+        return dict(self.request("POST", f"/api/v1/routes/{route}/canary/{action}", json=body))
+
     def list_jobs(self, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"status": status, "kind": kind}.items() if v}
         return self.paginate("/api/v1/jobs", **params)

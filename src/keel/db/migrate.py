@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "keel.guardrails.models",
     "keel.monitoring.models",
     "keel.finetune.models",
+    "keel.loops.models",
 )
 _LOCK_ID = 0x6B65656C  # "keel"
 

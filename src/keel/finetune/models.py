@@ -75,6 +75,8 @@ class ModelVersion(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     evaluations: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="ready")  # "ready", or "rejected" by a canary
+    status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

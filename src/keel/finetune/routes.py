@@ -111,6 +111,8 @@ def version_out(session: SessionDep, name: str, version: ModelVersion) -> Versio
         metrics=version.metrics,
         evaluations=version.evaluations,
         notes=version.notes,
+        status=version.status,
+        status_reason=version.status_reason,
         author=version.author,
         created_at=version.created_at,
     )

@@ -131,6 +131,8 @@ class VersionOut(BaseModel):
     metrics: dict[str, Any]
     evaluations: list[Any]
     notes: str
+    status: str = Field(default="ready", description="ready, or rejected (by a canary, with the reason)")
+    status_reason: str | None = None
     author: str
     created_at: datetime
 

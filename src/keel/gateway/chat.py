@@ -76,6 +76,17 @@ class Call:
     span_id: str = field(default_factory=lambda: os.urandom(8).hex())
     child_spans: list[InternalSpan] = field(default_factory=list)  # e.g. the retrieval step of a RAG call
     circuit_open: list[str] = field(default_factory=list)  # targets skipped because their circuit was open
+    arm: tuple[str, Target] | None = None  # (canary id, the arm's target) on a route with a live canary
+
+    def arm_failed(self) -> bool:
+        """Whether the arm's own target failed this call: an error on it, a failed attempt (even one a
+        fallback rescued), or a circuit open on it."""
+        assert self.arm is not None
+        target = self.arm[1]
+        label = f"{target.upstream.provider}/{target.model}"
+        if self.error is not None and self.target == target:
+            return True
+        return label in self.circuit_open or any(a.startswith(label + ":") for a in self.attempts)
 
     @property
     def output(self) -> str | None:
@@ -178,6 +189,8 @@ async def _send(
     pool: UpstreamPool, plan: RoutePlan, call: Call, stream: bool, circuits: Circuits
 ) -> UpstreamReply:
     order = plan.attempts(call.body.get("user"))
+    if plan.canary is not None and order[0].arm is not None:
+        call.arm = (plan.canary, order[0])
     keys = {id(t): (call.project_id, plan.name, t.upstream.provider, t.model) for t in order}
     allowed = [t for t in order if circuits.allow(keys[id(t)], plan.circuit)]
     call.circuit_open = [_label(t) for t in order if t not in allowed]
@@ -395,6 +408,10 @@ def trace_row(call: Call, max_bytes: int) -> dict[str, Any]:
         attributes["keel.failed_attempts"] = list(call.attempts)
     if call.circuit_open:
         attributes["keel.circuit_open"] = list(call.circuit_open)
+    if call.arm is not None:
+        attributes["keel.canary.id"] = call.arm[0]
+        attributes["keel.canary.arm"] = call.arm[1].arm
+        attributes["keel.canary.failed"] = call.arm_failed()
     attributes.update(call.attributes)
     name = f"{call.operation} {call.route}"
     span = InternalSpan(

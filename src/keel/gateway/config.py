@@ -18,7 +18,7 @@ from typing import Any
 from keel.core.errors import KeelError
 from keel.core.secrets import SecretBox
 from keel.db.engine import SessionFactory
-from keel.gateway import guard, service
+from keel.gateway import canary_service, guard, service
 from keel.gateway.circuits import Policy
 from keel.gateway.pricing import PriceRule
 from keel.gateway.providers.base import Adapter, ProviderKind
@@ -53,6 +53,7 @@ class Target:
     model: str
     weight: float
     variant: str
+    arm: str | None = None  # "canary" or "baseline" while the route has a live canary
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class RoutePlan:
     cache_ttl_s: int | None = None
     circuit: Policy = Policy()
     guardrails: guard.Policy | None = None  # the route's guardrail policy, ready to run
+    canary: str | None = (
+        None  # the live canary's id: its candidate's failed attempts fall back to the baseline
+    )
 
     def attempts(self, user: str | None) -> list[Target]:
         """The chosen target first (weighted, or pinned by user when sticky), then the fallbacks in order."""
@@ -79,6 +83,9 @@ class RoutePlan:
             if point < edge:
                 chosen = target
                 break
+        if chosen.arm == "canary":
+            rescue = [t for t in live if t.arm == "baseline"]
+            return [chosen, *rescue, *(t for t in self.fallbacks if t not in rescue)]
         return [chosen, *(t for t in self.fallbacks if t is not chosen)]
 
 
@@ -209,6 +216,7 @@ class GatewayConfig:
                         str(t["model"]),
                         float(str(t["weight"])),
                         str(t.get("variant") or t["model"]),
+                        str(t["arm"]) if t.get("arm") else None,
                     )
                     for t in items
                     if t["provider"] in upstreams
@@ -221,13 +229,14 @@ class GatewayConfig:
             plans = {
                 r.name: RoutePlan(
                     r.name,
-                    targets(r.targets["items"]),
+                    targets(canary_service.split(r.targets["items"], r.canary)),
                     targets(r.fallbacks["items"]),
                     r.sticky,
                     r.retries,
                     r.cache_ttl_s,
                     Policy(**r.circuit) if r.circuit else self.circuit,
                     policies.get(r.guardrails) if r.guardrails else None,
+                    r.canary["id"] if r.canary and r.canary["state"] in canary_service.LIVE else None,
                 )
                 for r in routes
             }

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from keel.core.money import to_usd
-from keel.gateway import service
+from keel.gateway import canary_service, service
 from keel.gateway.circuits import Policy
 from keel.gateway.models import Limit, Price, Provider, Route
 from keel.gateway.runtime import Gateway
@@ -133,6 +133,9 @@ def route_out(route: Route, gateway: Gateway) -> RouteOut:
         cache_ttl_s=route.cache_ttl_s,
         circuit=route.circuit,
         guardrails=route.guardrails,
+        canary=canary_service.masked(route),
+        canary_state=route.canary["state"] if route.canary else None,
+        canary_weight=route.canary["weight"] if route.canary else None,
         health=health,
         created_at=route.created_at,
         updated_at=route.updated_at,
@@ -144,7 +147,7 @@ def save_route(
     body: RouteCreate, runtime: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> RouteOut:
     """Create the route, or replace the one with the same name."""
-    saved = service.save_route(session, principal, body)
+    saved = service.save_route(session, principal, body, runtime.secrets)
     return route_out(saved, runtime.service("gateway"))
 
 

@@ -54,6 +54,7 @@ class Route(Base):
     cache_ttl_s: Mapped[int | None] = mapped_column(default=None)
     circuit: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     guardrails: Mapped[str | None] = mapped_column(String(100), default=None)  # a policy's name
+    canary: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # see gateway.canary_service
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from keel.gateway.canary_schemas import CanaryIn
 from keel.projects.schemas import NAME_PATTERN
 
 
@@ -110,6 +111,11 @@ class RouteCreate(BaseModel):
         description="Circuit breaker of each target; unset: KEEL_CIRCUIT_FAILURES and "
         "KEEL_CIRCUIT_COOLDOWN_SECONDS.",
     )
+    canary: CanaryIn | None = Field(
+        default=None,
+        description="A canary release of a candidate target against this route's targets, judged step by "
+        "step (GET /api/v1/routes/{name}/canary). Re-applying the same canary changes nothing.",
+    )
 
 
 class TargetHealth(BaseModel):
@@ -124,6 +130,10 @@ class TargetHealth(BaseModel):
 
 class RouteOut(RouteCreate):
     id: str
+    canary_state: str | None = Field(
+        default=None, description="running, paused, promoted or rolled_back; null without a canary"
+    )
+    canary_weight: int | None = Field(default=None, description="the candidate's traffic share now (%)")
     health: list[TargetHealth] = Field(
         default_factory=list, description="Each target's circuit in the process that answered."
     )

@@ -19,6 +19,7 @@ from keel.core.money import to_micros, to_usd
 from keel.core.pagination import Page, check_limit, decode_cursor, page_of
 from keel.core.secrets import SecretBox
 from keel.db.changes import record
+from keel.gateway import canary_service
 from keel.gateway.models import Limit, Price, Provider, Route, Spend
 from keel.gateway.providers.base import ProviderKind
 from keel.gateway.schemas import LimitIn, PriceIn, ProviderCreate, ProviderUpdate, RouteCreate
@@ -131,7 +132,9 @@ ROUTE = "gateway.route"  # a route replaced or deleted (key: its name)
 IMPLICIT_PROVIDERS = frozenset({"local", "models"})  # the bundled models and the model registry's versions
 
 
-def save_route(session: Session, principal: Principal, data: RouteCreate) -> Route:
+def save_route(
+    session: Session, principal: Principal, data: RouteCreate, box: SecretBox | None = None
+) -> Route:
     """Create or replace the route named `data.name` (idempotent, so `keel apply` can write it)."""
     principal.require(Role.admin)
     known = set(session.scalars(select(Provider.name).where(Provider.project_id == principal.project_id)))
@@ -156,7 +159,9 @@ def save_route(session: Session, principal: Principal, data: RouteCreate) -> Rou
     if route is None:
         route = Route(id=new_id("rte"), project_id=principal.project_id, name=data.name)
         session.add(route)
-    route.targets = {"items": [t.model_dump() for t in data.targets]}
+    targets = [t.model_dump() for t in data.targets]
+    if not canary_service.apply_spec(route, data.canary, targets, box):
+        route.targets = {"items": targets}
     route.fallbacks = {"items": [t.model_dump() for t in data.fallbacks]}
     route.sticky, route.retries, route.updated_at = data.sticky, data.retries, utcnow()
     route.cache_ttl_s = data.cache_ttl_s

@@ -30,6 +30,7 @@ BUILTIN_PLUGINS = (
     "keel.finetune.plugin",
     "keel.guardrails.plugin",
     "keel.monitoring.plugin",
+    "keel.loops.plugin",
     "keel.ui.plugin",
 )
 

@@ -160,3 +160,46 @@ def test_apply_writes_alert_rules(server: Server, tmp_path: Path) -> None:
     refused = keel("apply", "-f", str(path), env=env, check=False)
     assert refused.returncode != 0
     assert "unknown metric 'vibes'" in refused.stdout + refused.stderr
+
+
+RELEASED = """
+providers:
+  - name: vllm
+    kind: openai
+    base_url: http://127.0.0.1:9/v1
+routes:
+  - name: released
+    targets: [{provider: vllm, model: support-v1}]
+    canary:
+      target: {provider: vllm, model: support-v2}
+      steps: [5, 25, 50, 100]
+      interval: 2m
+      min_calls: 200
+      metrics: [{name: error_rate}, {name: latency_p95, allowed_change: 0.3}]
+      on_pass: promote
+      on_fail: rollback
+"""
+
+
+def test_apply_starts_a_canary_and_keel_canary_overrules_it(server: Server, tmp_path: Path) -> None:
+    key = (server.data_dir / "admin.key").read_text().strip()
+    env = clean_env(KEEL_URL=server.url, KEEL_API_KEY=key, COLUMNS="200")
+    path = tmp_path / "released.yaml"
+    path.write_text(RELEASED)
+    assert "+ routes/released" in keel("apply", "-f", str(path), env=env).stdout
+    assert "= routes/released" in keel("apply", "-f", str(path), env=env).stdout  # the release goes on
+    status = keel("canary", "status", "released", env=env).stdout
+    assert "running" in status
+    assert "vllm/support-v2 at 5%" in status
+    assert "waiting for data" in status
+    shown = json.loads(keel("canary", "status", "released", "--json", env=env).stdout)
+    assert shown["steps"] == [5, 25, 50, 100]
+    assert keel("canary", "pause", "released", "--reason", "freeze", env=env).returncode == 0
+    paused = json.loads(keel("canary", "status", "released", "--json", env=env).stdout)
+    assert paused["state"] == "paused"
+    assert paused["decisions"][0]["reason"] == "freeze"
+    refused = keel("canary", "resume", "nowhere", env=env, check=False)
+    assert refused.returncode == 1
+    assert "not found" in refused.stderr
+    assert keel("canary", "promote", "released", env=env).returncode == 0
+    assert "= routes/released" in keel("apply", "-f", str(path), env=env).stdout  # promoted: still a no-op

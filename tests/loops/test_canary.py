@@ -8,17 +8,35 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from keel.server.app import create_app
 from keel.settings import Settings
 from tests.conftest import ADMIN_KEY, bearer
 from tests.gateway.test_chat import sdk
 from tests.stubs.arm_stub import Behaviour, arm_stub
+from tests.stubs.openai_stub import serve
 
 BASELINE = Behaviour(delay_s=0.02)
 CANDIDATE = Behaviour(delay_s=0.02)
+RECEIVED: list[tuple[dict[str, str], bytes]] = []
+
+
+async def hook(request: Request) -> Response:
+    RECEIVED.append((dict(request.headers), await request.body()))
+    return Response(status_code=204)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    with serve(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as url:
+        yield url + "/hook"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +47,9 @@ def stubs() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def fast(settings: Settings) -> Settings:
-    return settings.model_copy(update={"worker_enabled": False, "canary_tick_seconds": 0.2})
+    return settings.model_copy(
+        update={"worker_enabled": False, "canary_tick_seconds": 0.2, "webhook_allow_private": True}
+    )
 
 
 @pytest.fixture
@@ -77,9 +97,13 @@ def drive(client: TestClient, until: Any, timeout: float = 60.0, batch: int = 20
     raise AssertionError(f"timed out; canary is {canary(client)}")
 
 
-def test_a_candidate_failing_30_percent_is_rolled_back_and_clients_see_no_errors(app: TestClient) -> None:
+def test_a_candidate_failing_30_percent_is_rolled_back_and_clients_see_no_errors(
+    app: TestClient, receiver: str
+) -> None:
     CANDIDATE.errors_per_10 = 3
-    spec = {"steps": [30, 100], "interval": "10m", "min_calls": 20}
+    RECEIVED.clear()
+    notify = [{"type": "webhook", "url": receiver, "secret": "s3cret"}]
+    spec = {"steps": [30, 100], "interval": "10m", "min_calls": 20, "notify": notify}
     assert app.post("/api/v1/routes", json=route(spec)).status_code == 200
     started = time.monotonic()
     seen_failures = 0
@@ -106,6 +130,16 @@ def test_a_candidate_failing_30_percent_is_rolled_back_and_clients_see_no_errors
     listed = app.get("/api/v1/routes/chat").json()
     assert listed["canary_state"] == "rolled_back"
     assert listed["canary_weight"] == 0
+    assert listed["canary"]["notify"][0]["secret"] == "***"  # never echoed
+    deadline = time.monotonic() + 10
+    while not RECEIVED and time.monotonic() < deadline:
+        time.sleep(0.05)
+    headers, raw = RECEIVED[0]
+    sent = orjson.loads(raw)
+    assert sent["event"] == "canary.rollback"
+    assert sent["route"] == "chat"
+    assert "error_rate" in sent["message"]
+    assert headers["x-keel-signature"].startswith("t=")
 
 
 def test_an_equal_candidate_is_promoted_through_every_step(app: TestClient) -> None:

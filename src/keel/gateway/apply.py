@@ -6,7 +6,7 @@ Secrets never live in the file: a provider names the environment variable that h
 import os
 from typing import Any
 
-from keel.cli.apply import ApplyError, Change, Section, diff, named_items, writer
+from keel.cli.apply import ApplyError, Change, Section, diff, same, writer
 from keel.client.http import Client
 
 
@@ -42,7 +42,18 @@ def providers(client: Client, items: Any) -> list[Change]:
 
 
 def routes(client: Client, items: Any) -> list[Change]:
-    return named_items(client, "routes", "/api/v1/routes", items)
+    """Routes by name. Once a route's canary is promoted, the candidate is its target: re-applying the same
+    file (whose targets are the old baseline) is a no-op, not a change back."""
+    have = {r["name"]: r for r in client.request("GET", "/api/v1/routes")["items"]}
+    changes = []
+    for item in items or []:
+        name, current = str(item.get("name")), have.get(str(item.get("name")))
+        want = dict(item)
+        promoted = current is not None and current.get("canary_state") == "promoted"
+        if promoted and item.get("canary") and same(item["canary"], current.get("canary")):  # type: ignore[union-attr]
+            want.pop("targets", None)
+        changes.append(diff("routes", name, want, current, writer(client, "POST", "/api/v1/routes", item)))
+    return changes
 
 
 def prices(client: Client, items: Any) -> list[Change]:

@@ -135,3 +135,33 @@ def test_the_monitoring_page_shows_rules_and_history_and_the_overview_firing_ale
     overview = signed_in.get("/", headers={"Authorization": ""}).text
     assert 'aria-label="Firing alerts"' in overview
     assert "no-traffic" in overview
+
+
+def test_the_canary_page_shows_the_release_and_overrules_the_judge(signed_in: TestClient) -> None:
+    provider = {"name": "up", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}
+    assert signed_in.post("/api/v1/providers", json=provider).status_code == 201
+    body = {
+        "name": "answers",
+        "targets": [{"provider": "up", "model": "m1"}],
+        "canary": {"target": {"provider": "up", "model": "m2"}, "steps": [10, 50, 100], "min_calls": 50},
+    }
+    assert signed_in.post("/api/v1/routes", json=body).status_code == 200
+    gateway_page = signed_in.get("/gateway", headers={"Authorization": ""}).text
+    assert 'href="/gateway/routes/answers/canary"' in gateway_page
+    page = signed_in.get("/gateway/routes/answers/canary", headers={"Authorization": ""}).text
+    assert "Canary on answers" in page
+    assert "up/m2" in page
+    assert '<li class="current">10%</li>' in page
+    assert "waiting for data" in page
+    assert "No decision yet" in page
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    paused = signed_in.post(
+        "/gateway/routes/answers/canary/pause", data={"csrf": csrf}, headers={"Authorization": ""}
+    )
+    assert paused.status_code == 200  # followed the redirect back to the page
+    assert "Canary pause done" in paused.text
+    assert "paused" in paused.text
+    assert ">pause</td>" in paused.text  # the override is on the timeline
+    assert signed_in.get("/api/v1/routes/answers/canary").json()["state"] == "paused"
+    missing = signed_in.get("/gateway/routes/nowhere/canary", headers={"Authorization": ""})
+    assert missing.status_code == 404

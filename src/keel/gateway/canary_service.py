@@ -27,7 +27,11 @@ FINISHED = ("promoted", "rolled_back")
 
 
 def spec_hash(spec: CanaryIn) -> str:
-    return hashlib.sha256(orjson.dumps(spec.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """What identifies a release: the spec without channel secrets (stored encrypted, so a spec read back
+    from the route hashes the same as the one first written)."""
+    dumped = spec.model_dump(mode="json")
+    dumped["notify"] = [{k: v for k, v in c.items() if k != "secret"} for c in dumped["notify"]]
+    return hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _stored_spec(spec: CanaryIn, box: SecretBox | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from keel.core.money import to_usd
+from keel.gateway import canary_service as canary
 from keel.gateway import service as gateway
 from keel.gateway.schemas import ProviderCreate, RouteCreate
 from keel.projects import service as projects
@@ -86,8 +87,11 @@ async def set_weights(name: str, ui: Annotated[UI, Depends(current)]) -> Redirec
                 cache_ttl_s=route.cache_ttl_s,
                 circuit=route.circuit,
                 guardrails=route.guardrails,
+                canary=canary.spec_of(route)
+                if route.canary and route.canary["state"] in canary.LIVE
+                else None,
             )
         except ValidationError as exc:
             raise invalid(exc) from None
-        gateway.save_route(session, ui.principal, data)
+        gateway.save_route(session, ui.principal, data, ui.runtime.secrets)
     return RedirectResponse(f"/gateway?notice=Route+{name}+updated", status_code=303)

@@ -7,6 +7,7 @@ from keel.plugins.hookspecs import Register, hookimpl
 def register_routers(register: Register) -> None:
     from keel.ui import (
         auth_routes,
+        canary,
         evals,
         gateway,
         guardrails,
@@ -29,6 +30,7 @@ def register_routers(register: Register) -> None:
         knowledge,
         models,
         gateway,
+        canary,
         guardrails,
         monitoring,
     )

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from keel.core.secrets import SecretBox, new_key
 from keel.ui import charts, session
 from tests.conftest import ADMIN_KEY
+from tests.tracing.factory import llm_trace, request
 
 PAGES = (
     "/",
@@ -165,3 +166,29 @@ def test_the_canary_page_shows_the_release_and_overrules_the_judge(signed_in: Te
     assert signed_in.get("/api/v1/routes/answers/canary").json()["state"] == "paused"
     missing = signed_in.get("/gateway/routes/nowhere/canary", headers={"Authorization": ""})
     assert missing.status_code == 404
+
+
+def test_add_all_matching_on_the_traces_page_writes_a_dataset_version(signed_in: TestClient) -> None:
+    spans = [
+        s for prompt in ("what is keel?", "what is keel?", "how to deploy") for s in llm_trace(prompt=prompt)
+    ]
+    sent = signed_in.post(
+        "/v1/traces",
+        content=request(*spans).SerializeToString(),
+        headers={"content-type": "application/x-protobuf"},
+    )
+    assert sent.status_code == 200, sent.text
+    page = signed_in.get("/traces", headers={"Authorization": ""}).text
+    assert "Add all matching" in page
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    deadline = time.monotonic() + 5
+    while len(signed_in.get("/api/v1/traces").json()["items"]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    added = signed_in.post(
+        "/traces/select",
+        data={"csrf": csrf, "dataset": "from-ui", "max_items": "100"},
+        headers={"Authorization": ""},
+    )
+    assert added.status_code == 200
+    assert "Added 2 trace(s) to from-ui (version 1)" in added.text
+    assert signed_in.get("/api/v1/datasets/from-ui").json()["item_count"] == 2

@@ -23,6 +23,10 @@ class DatasetsAPI:
     def list_all(self) -> list[dict[str, Any]]:
         return self._client.paginate("/api/v1/datasets")
 
+    def select(self, name: str, selector: dict[str, Any]) -> dict[str, Any]:
+        """Production → dataset: write the traces `selector` picks as a new version (see SelectIn)."""
+        return dict(self._client.request("POST", f"/api/v1/datasets/{name}/select", json=selector))
+
     def add_items(self, name: str, items: list[dict[str, Any]], message: str = "") -> dict[str, Any]:
         body = {"items": items, "message": message}
         return dict(self._client.request("POST", f"/api/v1/datasets/{name}/items", json=body))

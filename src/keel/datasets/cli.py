@@ -1,8 +1,9 @@
-"""`keel datasets`: create, import, export, list, show, split and fill from traces."""
+"""`keel datasets`: create, import, export, list, show, split, fill from traces, select from production."""
 
+import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -97,3 +98,48 @@ def from_traces(name: str, trace_ids: list[str], as_json: bool = JsonOption) -> 
     """Add items made from traces (input, and output as expected) to NAME, creating it if needed."""
     with api() as client:
         emit(client.datasets.from_traces(name, trace_ids), as_json, COLUMNS)
+
+
+SCORE = re.compile(r"^([A-Za-z0-9._:-]+)\s*(>=|<=)\s*(-?[0-9.]+)$")
+
+
+def _thresholds(given: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for text in given:
+        match = SCORE.match(text)
+        if match is None:
+            fail(f"--score {text!r}: write NAME>=VALUE or NAME<=VALUE, e.g. thumbs>=1")
+        name, op, value = match.groups()
+        found.append({"name": name, "min" if op == ">=" else "max": float(value)})
+    return found
+
+
+@app.command("select")
+def select(
+    name: str,
+    route: Annotated[str | None, Opt(help="Only calls of this route")] = None,
+    model: Annotated[str | None, Opt(help="Only calls of this model")] = None,
+    prompt_version: Annotated[str | None, Opt(help="Only calls of this prompt version (name@3)")] = None,
+    since: Annotated[str | None, Opt(help="ISO time with zone, e.g. 2026-12-01T00:00:00Z")] = None,
+    score: Annotated[list[str] | None, Opt(help="NAME>=VALUE or NAME<=VALUE; repeatable")] = None,
+    fraction: Annotated[float, Opt(help="Deterministic sample share")] = 1.0,
+    max_items: Annotated[int, Opt(help="At most this many, newest first")] = 1000,
+    dedup: Annotated[bool, Opt(help="One item per distinct input, also against the dataset")] = True,
+    dry_run: Annotated[bool, Opt(help="Count only; write nothing")] = False,
+    as_json: bool = JsonOption,
+) -> None:
+    """Production → dataset: add the traces that match (filters, score thresholds, sample, dedup) to NAME
+    as a new version, creating it if needed."""
+    filters = {"route": route, "model": model, "prompt_version": prompt_version, "since": since}
+    selector = {
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "scores": _thresholds(score or []),
+        "fraction": fraction,
+        "max_items": max_items,
+        "dedup": dedup,
+        "dry_run": dry_run,
+    }
+    with api() as client:
+        found = client.datasets.select(name, selector)
+    columns = ("considered", "scored_out", "sampled_out", "duplicates", "no_input", "added", "version")
+    emit(found, as_json, columns, title=f"selected into {name}" + (" (dry run)" if dry_run else ""))

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response
 
 from keel.datasets import files, service
+from keel.datasets import selection_service as selection
 from keel.datasets.models import Dataset
 from keel.datasets.schemas import (
     AddItems,
@@ -16,6 +17,8 @@ from keel.datasets.schemas import (
     ItemEdit,
     ItemList,
     ItemOut,
+    SelectIn,
+    SelectionOut,
     SplitIn,
     VersionList,
     VersionOut,
@@ -134,6 +137,14 @@ def from_traces(name: str, body: FromTraces, session: SessionDep, principal: Pri
     dataset = service.get_or_create(session, principal, name)
     message = body.message or f"added {len(new)} item(s) from traces"
     return out(session, service.add_items(session, principal, dataset.name, new, message))
+
+
+@router.post("/{name}/select")
+def select_traces(name: str, body: SelectIn, session: SessionDep, principal: PrincipalDep) -> SelectionOut:
+    """Production → dataset: the traces matching the filters and score thresholds, sampled and deduplicated
+    by input (also against the dataset), written as a new version (created when missing). `dry_run` only
+    counts."""
+    return selection.select_into(session, principal, name, body)
 
 
 @router.post("/{name}/import")

@@ -1,7 +1,7 @@
 """Dataset request and response bodies."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -115,3 +115,70 @@ class ImportResult(BaseModel):
     version: int
     added: int
     skipped: list[dict[str, Any]] = Field(description="Rows left out with `skip_invalid`: line and reason.")
+
+
+class ScoreThreshold(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="a feedback or online-eval score name")
+    min: float | None = Field(default=None, description="keep traces whose mean score is at least this")
+    max: float | None = Field(default=None, description="keep traces whose mean score is at most this")
+
+
+class TraceFilters(BaseModel):
+    """The traces list's filters (GET /api/v1/traces), without paging."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: datetime | None = None
+    until: datetime | None = None
+    name: str | None = None
+    model: str | None = None
+    status: Literal["ok", "error", "unset"] | None = None
+    user: str | None = None
+    session: str | None = None
+    tag: str | None = None
+    route: str | None = None
+    prompt_version: str | None = None
+    min_latency_ms: float | None = Field(default=None, ge=0)
+    q: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class Selector(BaseModel):
+    """Which production traces become dataset items: filters, score thresholds, sampling, dedup by input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filters: TraceFilters = Field(default_factory=TraceFilters)
+    include_errors: bool = Field(default=False, description="also traces that ended in an error")
+    scores: list[ScoreThreshold] = Field(
+        default_factory=list,
+        max_length=10,
+        description="every threshold must hold (a trace without the score fails)",
+    )
+    fraction: float = Field(
+        default=1.0, gt=0, le=1, description="a deterministic sample (by trace id and seed)"
+    )
+    seed: int = 0
+    max_items: int = Field(default=1000, ge=1, le=100_000, description="newest first")
+    dedup: bool = Field(default=True, description="one item per distinct input, also against the dataset")
+    output_as_expected: bool = True
+    split: str | None = Field(default=None, max_length=32, pattern=SPLIT_NAME)
+
+
+class SelectIn(Selector):
+    dry_run: bool = Field(default=False, description="count and preview; write nothing")
+    message: str = Field(default="", max_length=2000)
+
+
+class SelectionOut(BaseModel):
+    considered: int = Field(description="traces matching the filters (up to the scan limit)")
+    scored_out: int = Field(description="dropped by a score threshold")
+    sampled_out: int
+    duplicates: int = Field(description="inputs already selected or already in the dataset")
+    no_input: int = Field(description="traces with no recorded input")
+    added: int
+    version: int | None = Field(
+        description="the new dataset version (null on a dry run or when nothing was added)"
+    )
+    trace_ids: list[str] = Field(description="the selected traces (first 100)")

@@ -238,3 +238,14 @@ def traces_updated_after(
     """Traces matching `query` whose rollup changed after `after_ns`, oldest change first (for scanners)."""
     statement = _filtered(principal, query).where(Trace.updated_ns > after_ns)
     return list(session.scalars(statement.order_by(Trace.updated_ns, Trace.trace_id).limit(limit)))
+
+
+def scan(
+    session: Session, principal: Principal, query: TraceQuery, limit: int, without_errors: bool = False
+) -> list[Trace]:
+    """Every trace matching the list's filters, newest first, up to `limit` (for selectors, not pages)."""
+    statement = _filtered(principal, query)
+    if without_errors:
+        statement = statement.where(Trace.status != "error")
+    statement = statement.order_by(Trace.start_ns.desc(), Trace.trace_id.desc())
+    return list(session.scalars(statement.limit(limit)))

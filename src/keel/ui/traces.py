@@ -2,14 +2,16 @@
 "add to dataset" (the first step of the closed loop)."""
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from keel.core.errors import InvalidInput
+from keel.datasets import selection_service as selection
 from keel.datasets import service as datasets
-from keel.datasets.schemas import FromTraces
+from keel.datasets.schemas import FromTraces, SelectIn
 from keel.feedback import service as feedback
 from keel.feedback.schemas import FeedbackIn
 from keel.tracing import queries, views
@@ -35,12 +37,52 @@ def _rows(ui: UI, query: TraceQuery) -> tuple[list[Any], str | None]:
 
 
 @router.get("/traces")
-def trace_list(request: Request, ui: Annotated[UI, Depends(current)]) -> HTMLResponse:
+def trace_list(request: Request, ui: Annotated[UI, Depends(current)], notice: str = "") -> HTMLResponse:
     query, given = _query(request)
     rows, cursor = _rows(ui, query)
     return ui.render(
-        "traces.html", rows=rows, cursor=cursor, given=given, filters=FILTERS, query_string=request.url.query
+        "traces.html",
+        rows=rows,
+        cursor=cursor,
+        given=given,
+        filters=FILTERS,
+        query_string=request.url.query,
+        notice=notice,
     )
+
+
+@router.post("/traces/select")
+async def add_all_matching(ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
+    """ "Add all matching": the list's filters as a selector, written as a new version of the dataset."""
+    fields = await ui.form()
+    given = {k: v for k in FILTERS if k != "q" and (v := fields.get(k, "").strip())}
+    if fields.get("q", "").strip():
+        given["q"] = fields["q"].strip()
+    scores = []
+    if text := fields.get("score", "").strip():
+        name, op, value = text.partition(">=") if ">=" in text else text.partition("<=")
+        if not op:
+            raise InvalidInput(f"min score {text!r}: write NAME>=VALUE or NAME<=VALUE, e.g. thumbs>=1")
+        scores.append(
+            {"name": name.strip(), "min" if op == ">=" else "max": number({"score": value}, "score")}
+        )
+    try:
+        request = SelectIn(
+            filters=given,
+            include_errors=bool(given.get("status")),  # the list's own status filter, if any, decides
+            scores=scores,
+            max_items=int(number(fields, "max_items") or 1000),
+        )
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    name = fields.get("dataset", "").strip()
+    with ui.session() as session:
+        found = selection.select_into(session, ui.principal, name, request)
+    notice = f"Added {found.added} trace(s) to {name}" + (
+        f" (version {found.version})" if found.version else ""
+    )
+    notice += f"; {found.duplicates} already there or repeated, {found.scored_out} below the score"
+    return RedirectResponse(f"/traces?notice={quote(notice)}", status_code=303)
 
 
 @router.get("/traces/rows")

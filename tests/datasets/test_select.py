@@ -114,3 +114,15 @@ def test_bad_selectors_are_refused(client: TestClient, body: dict[str, Any]) -> 
     reply = client.post("/api/v1/datasets/x/select", json=body)
     assert reply.status_code == 422
     assert client.get("/api/v1/datasets/x").status_code == 404
+
+
+def test_expected_answers_can_come_from_reviewers_corrections(
+    client: TestClient, production: dict[str, str]
+) -> None:
+    fix = {"trace_id": production["question 6"], "name": "correction", "label": "the right answer"}
+    assert client.post("/api/v1/feedback", json=fix).is_success
+    found = client.post("/api/v1/datasets/fixed/select", json={"expected_from": "feedback:correction"}).json()
+    assert found["added"] == 1
+    assert found["no_input"] == 11
+    items = client.get("/api/v1/datasets/fixed/items").json()["items"]
+    assert items[0]["expected"] == "the right answer"

@@ -163,6 +163,13 @@ class Selector(BaseModel):
     max_items: int = Field(default=1000, ge=1, le=100_000, description="newest first")
     dedup: bool = Field(default=True, description="one item per distinct input, also against the dataset")
     output_as_expected: bool = True
+    expected_from: str | None = Field(
+        default=None,
+        max_length=110,
+        pattern=r"^feedback:[A-Za-z0-9._-]+$",
+        description="feedback:NAME: take `expected` from the label (or comment) of the latest feedback "
+        "named NAME (a reviewer's correction) instead of the output; traces without one are skipped",
+    )
     split: str | None = Field(default=None, max_length=32, pattern=SPLIT_NAME)
 
 
@@ -176,7 +183,7 @@ class SelectionOut(BaseModel):
     scored_out: int = Field(description="dropped by a score threshold")
     sampled_out: int
     duplicates: int = Field(description="inputs already selected or already in the dataset")
-    no_input: int = Field(description="traces with no recorded input")
+    no_input: int = Field(description="traces with no recorded input (or no correction, with expected_from)")
     added: int
     version: int | None = Field(
         description="the new dataset version (null on a dry run or when nothing was added)"

@@ -70,6 +70,25 @@ def _scores(
     return found
 
 
+def _corrections(session: Session, project_id: str, ids: list[str], name: str) -> dict[str, str]:
+    """The latest label (or comment) of the feedback named `name` on each trace."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 5000):
+        rows = session.execute(
+            select(Feedback.trace_id, Feedback.label, Feedback.comment)
+            .where(
+                Feedback.project_id == project_id,
+                Feedback.trace_id.in_(ids[start : start + 5000]),
+                Feedback.name == name,
+            )
+            .order_by(Feedback.created_at)
+        )
+        for trace_id, label, comment in rows:
+            if text := label or comment:
+                found[str(trace_id)] = text
+    return found
+
+
 def _answer(output: Any) -> Any:
     if isinstance(output, list) and output and isinstance(output[-1], dict) and "content" in output[-1]:
         return output[-1]["content"]
@@ -83,7 +102,13 @@ def choose(
     query = TraceQuery.model_validate(selector.filters.model_dump(exclude_none=True))
     found = traces.scan(session, principal, query, MAX_SCAN, not selector.include_errors)
     names = [t.name for t in selector.scores]
-    scores = _scores(session, principal.project_id, [t.trace_id for t in found], names) if names else {}
+    ids = [t.trace_id for t in found]
+    scores = _scores(session, principal.project_id, ids, names) if names else {}
+    corrections = (
+        _corrections(session, principal.project_id, ids, selector.expected_from.partition(":")[2])
+        if selector.expected_from
+        else None
+    )
     counts: dict[str, int] = defaultdict(int)
     seen = set(existing)
     items: list[ItemIn] = []
@@ -98,7 +123,7 @@ def choose(
             counts["sampled_out"] += 1
             continue
         given = parse_json_or_text(trace.input) if trace.input else None
-        if given in (None, "", [], {}):
+        if given in (None, "", [], {}) or (corrections is not None and trace.trace_id not in corrections):
             counts["no_input"] += 1
             continue
         key = input_key(given)
@@ -106,11 +131,12 @@ def choose(
             counts["duplicates"] += 1
             continue
         seen.add(key)
-        expected = (
-            _answer(parse_json_or_text(trace.output))
-            if selector.output_as_expected and trace.output
-            else None
-        )
+        if corrections is not None:
+            expected: Any = corrections[trace.trace_id]
+        elif selector.output_as_expected and trace.output:
+            expected = _answer(parse_json_or_text(trace.output))
+        else:
+            expected = None
         metadata: dict[str, Any] = {"model": trace.model, "route": trace.route, "trace_name": trace.name}
         metadata |= {
             f"score.{n}": scores[(trace.trace_id, n)] for n in names if (trace.trace_id, n) in scores

@@ -36,6 +36,7 @@ def test_built_in_sections_are_registered_in_write_order() -> None:
         "limits",
         "alerts",
         "prompts",
+        "loops",
     ]
 
 

@@ -44,9 +44,8 @@ TABLES_AT["0016"] = TABLES_AT["0015"] | {
 TABLES_AT["0017"] = TABLES_AT["0016"]  # gateway_routes.circuit
 TABLES_AT["0018"] = TABLES_AT["0017"] | {"guardrail_policies"}
 TABLES_AT["0019"] = TABLES_AT["0018"] | {"alert_rules", "alert_events", "alert_deliveries"}
-TABLES_AT["0020"] = TABLES_AT["0019"] | {
-    "canary_decisions"
-}  # and gateway_routes.canary, model_versions.status
+TABLES_AT["0020"] = TABLES_AT["0019"] | {"canary_decisions"}  # + routes.canary, model_versions.status
+TABLES_AT["0021"] = TABLES_AT["0020"] | {"loops", "loop_runs"}
 
 
 def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

@@ -184,6 +184,7 @@ class SelectionOut(BaseModel):
     sampled_out: int
     duplicates: int = Field(description="inputs already selected or already in the dataset")
     no_input: int = Field(description="traces with no recorded input (or no correction, with expected_from)")
+    selected: int = Field(description="items the selector picked (what a dry run would add)")
     added: int
     version: int | None = Field(
         description="the new dataset version (null on a dry run or when nothing was added)"

@@ -157,6 +157,7 @@ def choose(
         sampled_out=counts["sampled_out"],
         duplicates=counts["duplicates"],
         no_input=counts["no_input"],
+        selected=len(items),
         added=0,
         version=None,
         trace_ids=chosen[:100],

@@ -106,10 +106,11 @@ def default_metrics() -> list[CanaryMetricIn]:
     return [CanaryMetricIn(name="error_rate"), CanaryMetricIn(name="latency_p95")]
 
 
-class CanaryIn(BaseModel):
+class CanaryPlan(BaseModel):
+    """How a release goes, whatever the candidate (a closed loop fills the candidate in per run)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    target: CanaryTarget = Field(description="the candidate; the route's own targets are the baseline")
     steps: list[int] = Field(
         default_factory=lambda: [5, 25, 50, 100],
         min_length=2,
@@ -137,7 +138,7 @@ class CanaryIn(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "CanaryIn":
+    def _consistent(self) -> "CanaryPlan":
         steps = self.steps
         if any(not 0 < s <= 100 for s in steps) or any(
             a >= b for a, b in zip(steps, steps[1:], strict=False)
@@ -155,3 +156,7 @@ class CanaryIn(BaseModel):
     @property
     def interval_s(self) -> float:
         return seconds(self.interval)
+
+
+class CanaryIn(CanaryPlan):
+    target: CanaryTarget = Field(description="the candidate; the route's own targets are the baseline")

@@ -27,9 +27,10 @@ def traces(client: TestClient, count: int) -> list[dict[str, Any]]:
 
 
 def test_openai_sdk_non_stream_via_provider_prefix(gw: TestClient) -> None:
-    reply = sdk(gw).chat.completions.create(
+    raw = sdk(gw).chat.completions.with_raw_response.create(
         model="stub/gpt-4o-mini", user="alice", messages=[{"role": "user", "content": "hello there"}]
     )
+    reply = raw.parse()
     assert reply.choices[0].message.content == "echo: hello there"
     assert reply.usage is not None
     assert reply.usage.prompt_tokens == 11
@@ -43,6 +44,7 @@ def test_openai_sdk_non_stream_via_provider_prefix(gw: TestClient) -> None:
     assert trace["status"] == "ok"
     assert "hello there" in trace["input"]
     assert "echo: hello there" in trace["output"]
+    assert raw.headers["x-keel-trace-id"] == trace["trace_id"]  # what a client attaches feedback to
 
 
 def test_stream_relays_chunks_and_hides_usage_unless_asked(gw: TestClient) -> None:

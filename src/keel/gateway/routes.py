@@ -14,6 +14,7 @@ from keel.server.deps import FastPrincipalDep, RuntimeDep, principal_from_header
 from keel.server.fast import FastRequest, Reply
 
 v1 = APIRouter(tags=["gateway"])
+TRACE_HEADER = "x-keel-trace-id"  # the call's trace, so a client can attach feedback to it
 
 
 @v1.get("/v1/models")
@@ -33,10 +34,11 @@ async def chat_completions(request: FastRequest) -> Reply:
     principal = None
     try:
         principal = await principal_from_header(request.runtime, request.header(b"authorization"))
-        reply, _ = await turns.run_chat(request.runtime, principal, chat.load_request(request.body))
+        reply, call = await turns.run_chat(request.runtime, principal, chat.load_request(request.body))
     except KeelError as exc:
         turns.refused(request.runtime, principal, exc)
         raise
+    reply.headers = {**(reply.headers or {}), TRACE_HEADER: call.trace_id}
     return reply
 
 

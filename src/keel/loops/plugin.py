@@ -25,12 +25,14 @@ def register_routers(register: Register) -> None:
 @hookimpl
 def register_commands(cli: Any) -> None:
     from keel.loops.cli import app
+    from keel.loops.demo_cli import demo
     from keel.loops.loop_cli import app as loops_app
 
     cli.add_typer(app, name="canary", help="Canary releases: status, and overruling the judge.")
     cli.add_typer(
         loops_app, name="loops", help="Closed loops: production traces → fine-tune → gate → canary."
     )
+    cli.command("demo")(demo)
 
 
 @hookimpl

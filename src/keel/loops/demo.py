@@ -192,13 +192,12 @@ class Demo:
             shown = len(run["log"])
             if run["stage"] == "finetune" and run["finetune_run_id"]:
                 tuned = self.call("GET", f"/api/v1/finetunes/{run['finetune_run_id']}")
-                phase = (tuned["progress_message"] or "").split(":")[0]
+                phase = (tuned["progress_message"] or tuned["status"]).split(" ")[0]
                 tenth = int(tuned["progress"] * 10)
                 if (phase, tenth) != shown_progress:
                     shown_progress = (phase, tenth)
-                    say(
-                        f"      fine-tune {tuned['progress']:.0%} {tuned['progress_message'] or tuned['status']}"
-                    )
+                    message = tuned["progress_message"] or tuned["status"]
+                    say(f"      fine-tune {tuned['progress']:.0%} {message}")
             if run["stage"] == "canary":
                 if not canary_started:
                     canary_started = True
@@ -221,10 +220,9 @@ class Demo:
                 score = (experiment.get("summary") or {}).get("exact_match", {})
                 mean = score.get("mean") if isinstance(score, dict) else score
                 result[f"{arm}_exact_match"] = mean
-            say(
-                f"      exact match on held-out tickets: base {result['base_exact_match']}, "
-                f"tuned {result['tuned_exact_match']}"
-            )
+            base, tuned = result["base_exact_match"], result["tuned_exact_match"]
+            if isinstance(base, int | float) and isinstance(tuned, int | float):
+                say(f"      exact match on the held-out tickets: base model {base:.0%}, tuned {tuned:.0%}")
         if run.get("canary_id"):
             state = self.call("GET", f"/api/v1/routes/{ROUTE}/canary")
             for decision in reversed(state["decisions"]):
@@ -233,9 +231,22 @@ class Demo:
                 say(
                     f"      judge at {decision['weight']}%: {decision['action']} — {decision['reason'][:300]}"
                 )
+                for metric in decision["metrics"]:
+                    say(f"        {_metric_line(metric)}")
             result["canary"] = {"state": state["state"], "decisions": state["decisions"]}
         say(f"      see it all at {self.url}/gateway/routes/{ROUTE}/canary and {self.url}/models/{MODEL}")
         return result
+
+
+def _metric_line(metric: dict[str, Any]) -> str:
+    def shown(value: Any) -> str:
+        return f"{value:.4g}" if isinstance(value, int | float) else "–"
+
+    p = metric.get("p_value")
+    return (
+        f"{metric['name']}: baseline {shown(metric.get('baseline'))} (n={metric['baseline_n']}), candidate "
+        f"{shown(metric.get('canary'))} (n={metric['canary_n']}), p={shown(p)} → {metric['verdict']}"
+    )
 
 
 def fresh_dir(given: Path | None) -> Path:

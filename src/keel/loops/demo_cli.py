@@ -27,7 +27,12 @@ def demo(
         directory = fresh_dir(data_dir)
     except ValueError as exc:
         fail(str(exc))
-    runner = Demo(directory, lambda line: console.print(line, highlight=False, markup=False), steps, interval)
+    runner = Demo(
+        directory,
+        lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True),
+        steps,
+        interval,
+    )
     try:
         result = runner.run()
         if as_json:

@@ -21,6 +21,7 @@ PAGES = (
     "/knowledge",
     "/finetunes",
     "/models",
+    "/loops",
     "/gateway",
     "/guardrails",
 )
@@ -141,15 +142,21 @@ def test_the_monitoring_page_shows_rules_and_history_and_the_overview_firing_ale
 def test_the_canary_page_shows_the_release_and_overrules_the_judge(signed_in: TestClient) -> None:
     provider = {"name": "up", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}
     assert signed_in.post("/api/v1/providers", json=provider).status_code == 201
-    body = {
-        "name": "answers",
-        "targets": [{"provider": "up", "model": "m1"}],
-        "canary": {"target": {"provider": "up", "model": "m2"}, "steps": [10, 50, 100], "min_calls": 50},
-    }
+    body = {"name": "answers", "targets": [{"provider": "up", "model": "m1"}]}
     assert signed_in.post("/api/v1/routes", json=body).status_code == 200
     gateway_page = signed_in.get("/gateway", headers={"Authorization": ""}).text
+    assert "Start canary" in gateway_page
+    csrf = gateway_page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf": csrf, "candidate": "up/m2", "steps": "10, 50, 100", "interval": "2m", "min_calls": "50"}
+    page = signed_in.post("/gateway/routes/answers/canary", data=form, headers={"Authorization": ""}).text
+    assert "Canary started" in page
+    bad = signed_in.post(
+        "/gateway/routes/answers/canary", data={**form, "steps": "50, 10"}, headers={"Authorization": ""}
+    )
+    assert bad.status_code == 422
+    assert "steps must" in bad.text
+    gateway_page = signed_in.get("/gateway", headers={"Authorization": ""}).text
     assert 'href="/gateway/routes/answers/canary"' in gateway_page
-    page = signed_in.get("/gateway/routes/answers/canary", headers={"Authorization": ""}).text
     assert "Canary on answers" in page
     assert "up/m2" in page
     assert '<li class="current">10%</li>' in page
@@ -192,3 +199,28 @@ def test_add_all_matching_on_the_traces_page_writes_a_dataset_version(signed_in:
     assert added.status_code == 200
     assert "Added 2 trace(s) to from-ui (version 1)" in added.text
     assert signed_in.get("/api/v1/datasets/from-ui").json()["item_count"] == 2
+
+
+def test_the_loops_page_shows_a_loop_its_runs_and_starts_one(signed_in: TestClient) -> None:
+    route = {"name": "support", "targets": [{"provider": "local", "model": "smollm2-135m-instruct"}]}
+    assert signed_in.post("/api/v1/routes", json=route).status_code == 200
+    loop = {
+        "name": "nightly",
+        "dataset": "support-prod",
+        "selector": {"filters": {"route": "support"}, "scores": [{"name": "thumbs", "min": 1}]},
+        "finetune": {"register_as": "support-tuned"},
+        "canary": {"route": "support", "steps": [10, 100]},
+        "trigger": {"schedule": "0 3 * * *"},
+    }
+    assert signed_in.post("/api/v1/loops", json=loop).status_code == 200
+    page = signed_in.get("/loops", headers={"Authorization": ""}).text
+    assert "nightly" in page
+    assert "thumbs ≥ 1.0" in page
+    assert 'href="/gateway/routes/support/canary"' in page
+    assert "<code>0 3 * * *</code>" in page
+    assert "No runs yet." in page
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    started = signed_in.post("/loops/nightly/run", data={"csrf": csrf}, headers={"Authorization": ""})
+    assert started.status_code == 200
+    assert "Run 1 of nightly started" in started.text
+    assert "manual" in started.text

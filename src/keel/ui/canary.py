@@ -5,12 +5,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from keel.core.auth import Role
+from keel.gateway import service as gateway
+from keel.gateway.canary_schemas import CanaryIn
+from keel.gateway.schemas import RouteCreate
 from keel.loops import canary_service
 from keel.loops.schemas import CanaryOut
 from keel.loops.view_service import canary_out
-from keel.ui.core import UI, UIRoute, current
+from keel.ui.core import UI, UIRoute, current, invalid, number
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
 ACTIONS = ("pause", "resume", "rollback", "promote")
@@ -38,6 +42,38 @@ def page(name: str, ui: Annotated[UI, Depends(current)], notice: str = "") -> HT
     return ui.render(
         "canary.html", release=release, charts=metric_series(release), actions=ACTIONS, notice=notice
     )
+
+
+@router.post("/gateway/routes/{name}/canary")
+async def start(name: str, ui: Annotated[UI, Depends(current)]) -> RedirectResponse:
+    """Start a canary from the gateway page's form: a candidate, its steps, interval and minimum calls."""
+    fields = await ui.form()
+    provider, _, model = fields.get("candidate", "").strip().partition("/")
+    steps = [s.strip() for s in fields.get("steps", "").split(",") if s.strip()]
+    with ui.session() as session:
+        route = gateway.get_route(session, ui.principal, name)
+        try:
+            release = CanaryIn(
+                target={"provider": provider, "model": model},
+                steps=[int(number({"steps": s}, "steps")) for s in steps] or [5, 25, 50, 100],
+                interval=fields.get("interval", "").strip() or "2m",
+                min_calls=int(number(fields, "min_calls") if fields.get("min_calls") else 200),
+            )
+            data = RouteCreate(
+                name=route.name,
+                targets=route.targets["items"],
+                fallbacks=route.fallbacks["items"],
+                sticky=route.sticky,
+                retries=route.retries,
+                cache_ttl_s=route.cache_ttl_s,
+                circuit=route.circuit,
+                guardrails=route.guardrails,
+                canary=release,
+            )
+        except ValidationError as exc:
+            raise invalid(exc) from None
+        gateway.save_route(session, ui.principal, data, ui.runtime.secrets)
+    return RedirectResponse(f"/gateway/routes/{name}/canary?notice=Canary+started", status_code=303)
 
 
 @router.post("/gateway/routes/{name}/canary/{action}")

@@ -47,6 +47,7 @@ NAV = (
     ("/knowledge", "Knowledge"),
     ("/finetunes", "Fine-tunes"),
     ("/models", "Models"),
+    ("/loops", "Loops"),
     ("/gateway", "Gateway"),
     ("/guardrails", "Guardrails"),
     ("/monitoring", "Monitoring"),

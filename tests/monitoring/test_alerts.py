@@ -236,3 +236,35 @@ def test_an_email_channel_sends_through_smtp(settings: Settings, stub_url: str) 
     envelope = inbox.messages[0]
     assert envelope.rcpt_tos == ["oncall@example.com"]
     assert b"[FIRING] quiet: request_count is 0" in envelope.content
+
+
+def test_a_budget_80_percent_used_fires(app: TestClient, receiver: str) -> None:
+    price = {"input_usd_per_mtok": 10_000, "output_usd_per_mtok": 10_000}  # $0.13 a call on the stub
+    assert app.put("/api/v1/prices/flaky-m*", json=price).status_code == 200
+    assert app.put("/api/v1/limits/project", json={"usd_per_day": 1}).status_code == 200
+
+    def spend(times: int) -> None:
+        body = {"model": "flaky", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+        for _ in range(times):
+            assert app.post("/v1/chat/completions", json=body).status_code == 200
+
+    rule = {
+        "name": "budget-80",
+        "metric": "budget_used",
+        "filters": {"scope": "project"},
+        "comparison": ">=",
+        "threshold": 0.8,
+        "window_s": 60,
+        "channels": [{"type": "webhook", "url": receiver}],
+    }
+    assert app.post("/api/v1/alerts/rules", json=rule).status_code == 200
+    bad = app.post("/api/v1/alerts/rules", json={**rule, "filters": {"period": "week"}})
+    assert bad.status_code == 422
+    spend(2)
+    wait_for(lambda: app.get("/api/v1/alerts/rules/budget-80").json()["last_value"] is not None)
+    assert app.get("/api/v1/alerts/rules/budget-80").json()["state"] == "ok"  # about 26% so far
+    spend(5)
+    wait_for(lambda: RECEIVED)
+    body = orjson.loads(RECEIVED[0][1])
+    assert body["rule"]["metric"] == "budget_used"
+    assert body["value"] >= 0.8

@@ -18,8 +18,10 @@ THRESHOLD_METRICS = {
     "cost_per_call_usd": "mean priced cost of a call",
     "tokens": "input plus output tokens",
     "feedback_mean": "mean value of the feedback or score named by `filters.score` (e.g. groundedness)",
+    "budget_used": "share (0-1) of the daily budget (`filters.period: month`: the monthly one) spent by "
+    "`filters.scope` (default project, or a key id); e.g. >= 0.8",
 }
-FILTER_KEYS = {"route", "model", "prompt_version", "score"}
+FILTER_KEYS = {"route", "model", "prompt_version", "score", "scope", "period"}
 
 
 class RuleIn(BaseModel):
@@ -57,6 +59,8 @@ class RuleIn(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "RuleIn":
+        if self.filters.get("period", "day") not in ("day", "month"):
+            raise ValueError("filters.period must be day or month")
         if self.metric == "feedback_mean" and not self.filters.get("score"):
             raise ValueError("feedback_mean needs `filters.score`: the feedback or score name")
         if self.resolve_threshold is not None:

@@ -23,6 +23,8 @@ from keel.core.ids import new_id
 from keel.core.secrets import SecretBox
 from keel.core.urls import problem
 from keel.feedback.models import Feedback
+from keel.gateway import service as gateway
+from keel.gateway.models import Limit
 from keel.monitoring.models import AlertDelivery, AlertEvent, AlertRule
 from keel.monitoring.schemas import ChannelOut, DeliveryOut, EventOut, RuleIn, RuleOut
 from keel.tracing.models import Trace
@@ -114,6 +116,8 @@ def read(session: Session, rule: AlertRule, now: datetime) -> Reading:
     """The rule's metric over its window ending `now`."""
     since = now - timedelta(seconds=rule.window_s)
     filters = rule.filters
+    if rule.metric == "budget_used":
+        return _budget_used(session, rule.project_id, filters, now)
     if rule.metric == "feedback_mean":
         query = select(Feedback.value).where(
             Feedback.project_id == rule.project_id,
@@ -155,6 +159,17 @@ def read(session: Session, rule: AlertRule, now: datetime) -> Reading:
     }[rule.metric]
     minimum = 0 if rule.metric in ("request_count", "spend_usd", "tokens") else rule.min_count  # 0 is a value
     return _reading(value, count, minimum)
+
+
+def _budget_used(session: Session, project_id: str, filters: dict[str, str], now: datetime) -> Reading:
+    """Spend as the store has it (the gateway writes it with each trace batch) over the scope's budget."""
+    scope, monthly = filters.get("scope", "project"), filters.get("period") == "month"
+    limit = session.get(Limit, (project_id, scope))
+    budget = (limit.usd_micros_per_month if monthly else limit.usd_micros_per_day) if limit else None
+    if not budget:
+        return Reading(None, 0)
+    period = f"m:{now:%Y-%m}" if monthly else f"d:{now:%Y-%m-%d}"
+    return Reading(gateway.spent(session, project_id, scope, period) / budget, 1)
 
 
 def _reading(value: float | None, count: int, minimum: int) -> Reading:

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from sqlalchemy import select
 
 from keel.core.auth import Principal, Role
-from keel.monitoring import drift, service
+from keel.monitoring import drift, drift_service, service
 from keel.monitoring.alerts import Alerts
 from keel.monitoring.metrics import Metrics
 from keel.monitoring.schemas import RuleIn
@@ -154,7 +154,7 @@ def drift_rows(runtime: Any) -> list[dict[str, Any]]:
 
     def report() -> None:
         with runtime.sessions() as session:
-            columns = service.window_columns(session, principal, {}, since, until)
+            columns = drift_service.window_columns(session, principal, {}, since, until)
         for name, values in columns.items():
             drift.compare(name, values, values)
 

@@ -26,7 +26,7 @@ BINS = 20
 @dataclass
 class FeatureDrift:
     feature: str
-    kind: str  # numeric, categorical
+    kind: str  # numeric, categorical, embedding
     test: str | None
     statistic: float | None
     p_value: float | None
@@ -37,6 +37,7 @@ class FeatureDrift:
     current_count: int
     histogram: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+    topics: list[dict[str, Any]] = field(default_factory=list)  # embedding features: clusters that moved
 
 
 def compare(feature: str, reference: np.ndarray, current: np.ndarray) -> FeatureDrift:

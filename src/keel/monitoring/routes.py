@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from keel.monitoring import drift, service
+from keel.monitoring import drift_service, service
+from keel.monitoring.embedding import embedder
 from keel.monitoring.metrics import Metrics
 from keel.monitoring.schemas import (
     FILTER_KEYS,
@@ -98,12 +99,10 @@ monitoring_router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"])
 
 
 @monitoring_router.post("/drift")
-def drift_report(body: DriftRequest, principal: PrincipalDep, session: SessionDep) -> DriftReport:
-    """Each feature of the current window against the reference window: the test chosen for its type and
-    size, the statistic, p-value or distance, the effect size, drifted or not, and both histograms."""
-    reference = service.window_columns(
-        session, principal, body.filters, body.reference.start, body.reference.end
-    )
-    current = service.window_columns(session, principal, body.filters, body.current.start, body.current.end)
-    features = [drift.compare(name, reference[name], current[name]) for name in reference]
-    return DriftReport(drifted=any(f.drifted for f in features), features=features)
+def drift_report(
+    body: DriftRequest, runtime: RuntimeDep, principal: PrincipalDep, session: SessionDep
+) -> DriftReport:
+    """Each feature of the current window against the reference (a window or a dataset version): the test
+    chosen for its type and size, the statistic, p-value or distance, the effect size, drifted or not, both
+    histograms; and the meaning of inputs and outputs (embeddings), with the topics that grew or shrank."""
+    return drift_service.report(session, principal, body, embedder(runtime))

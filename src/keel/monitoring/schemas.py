@@ -147,12 +147,29 @@ class Window(BaseModel):
         return self
 
 
+class DatasetReference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*(@[0-9]+)?$",
+        description="`name@version` (or `name`: its latest): what a model was evaluated or trained on",
+    )
+
+
 class DriftRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filters: dict[str, str] = Field(default_factory=dict, description="route, model, prompt_version")
-    reference: Window
+    reference: Window | DatasetReference = Field(
+        description="a window of traces, or a dataset version (then: token lengths and meaning of inputs "
+        "against the items' inputs, outputs against their expected answers)"
+    )
     current: Window
+    meaning: bool = Field(
+        default=True,
+        description="also compare what inputs and outputs mean (bundled MiniLM embeddings of up to 500 "
+        "texts per window, topic clusters with examples); needs the local models",
+    )
 
     @field_validator("filters")
     @classmethod

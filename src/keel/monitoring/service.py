@@ -295,32 +295,3 @@ def due_deliveries(session: Session, now: datetime) -> list[str]:
             )
         )
     )
-
-
-def window_columns(
-    session: Session, principal: Principal, filters: dict[str, str], since: datetime, until: datetime
-) -> dict[str, np.ndarray]:
-    """The drift report's numeric features of the traces that started in [since, until)."""
-    rows = session.execute(
-        select(
-            Trace.prompt_tokens, Trace.completion_tokens, Trace.duration_ms, Trace.cost_micros, Trace.status
-        )
-        .where(
-            Trace.project_id == principal.project_id,
-            Trace.start_ns >= int(since.timestamp() * 1e9),
-            Trace.start_ns < int(until.timestamp() * 1e9),
-            *_trace_filters(filters),
-        )
-        .limit(DRIFT_MAX_ROWS)
-    ).all()
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
-    return {
-        "input_tokens": np.asarray(columns[0], dtype=float),
-        "output_tokens": np.asarray(columns[1], dtype=float),
-        "latency_ms": np.asarray(columns[2], dtype=float),
-        "cost_usd": np.asarray(columns[3], dtype=float) / 1e6,
-        "error": np.asarray([s == "error" for s in columns[4]], dtype=float),
-    }
-
-
-DRIFT_MAX_ROWS = 200_000

@@ -77,3 +77,46 @@ def test_long_prompts_drift_and_a_control_window_does_not(settings: Settings, st
         refused = gw.post("/api/v1/monitoring/drift", json=unknown)
         assert refused.status_code == 422
         assert "unknown filter(s) colour" in refused.text
+
+
+def test_a_drift_rule_fires_when_this_window_drifts_from_the_last(settings: Settings, stub_url: str) -> None:
+    fast = settings.model_copy(update={"worker_enabled": False, "alert_interval_seconds": 1})
+    with TestClient(create_app(fast), headers=bearer(ADMIN_KEY)) as gw:
+        assert gw.post(
+            "/api/v1/providers", json={"name": "stub", "kind": "openai", "base_url": stub_url}
+        ).is_success
+        route = {"name": "r", "targets": [{"provider": "stub", "model": "no-usage"}]}
+        assert gw.post("/api/v1/routes", json=route).is_success
+        rule = {
+            "name": "inputs-drift",
+            "metric": "drifted_features",
+            "filters": {"route": "r", "feature": "input_tokens"},
+            "comparison": ">=",
+            "threshold": 1,
+            "window_s": 3,
+            "min_count": 30,
+        }
+        assert (
+            gw.post("/api/v1/alerts/rules", json={**rule, "filters": {"feature": "mood"}}).status_code == 422
+        )
+        assert gw.post("/api/v1/alerts/rules", json=rule).status_code == 200
+        client, alerts = sdk(gw), gw.app.state.runtime.service("monitoring.alerts")
+
+        def send(words: int) -> None:
+            for n in range(35):
+                text = " ".join("word" for _ in range(words + n % 5))
+                client.chat.completions.create(model="r", messages=[{"role": "user", "content": text}])
+            gw.app.state.runtime.service("tracing.writer").barrier()
+
+        started = time.monotonic()
+        send(4)
+        time.sleep(max(0.0, 3.2 - (time.monotonic() - started)))
+        send(4)  # the same kind of traffic: no drift
+        alerts.evaluate_all()
+        assert gw.get("/api/v1/alerts/rules/inputs-drift").json()["state"] == "ok"
+        time.sleep(3.2)
+        send(60)  # much longer prompts than the window before
+        alerts.evaluate_all()
+        fired = gw.get("/api/v1/alerts/rules/inputs-drift").json()
+        assert fired["state"] == "firing", fired
+        assert fired["last_value"] == 1.0

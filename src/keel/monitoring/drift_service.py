@@ -6,21 +6,20 @@ without reading every row's text.
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keel.core.auth import Principal
+from keel.core.auth import Principal, Role
 from keel.core.errors import InvalidInput
 from keel.core.jsontext import parse_json_or_text
 from keel.datasets import service as datasets
 from keel.gateway import tokens
 from keel.monitoring import drift, meaning
 from keel.monitoring.schemas import DatasetReference, DriftReport, DriftRequest, Window
-from keel.monitoring.service import _trace_filters
 from keel.tracing.models import Trace
 
 DRIFT_MAX_ROWS = 200_000
@@ -28,12 +27,17 @@ Embed = Callable[[list[str]], np.ndarray]
 Texts = list[tuple[str, str]]  # (trace id or item key, text)
 
 
+def trace_filters(filters: dict[str, str]) -> list[Any]:
+    columns = {"route": Trace.route, "model": Trace.model, "prompt_version": Trace.prompt_version}
+    return [columns[k] == v for k, v in filters.items() if k in columns]
+
+
 def _window(principal: Principal, filters: dict[str, str], since: datetime, until: datetime) -> list[Any]:
     return [
         Trace.project_id == principal.project_id,
         Trace.start_ns >= int(since.timestamp() * 1e9),
         Trace.start_ns < int(until.timestamp() * 1e9),
-        *_trace_filters(filters),
+        *trace_filters(filters),
     ]
 
 
@@ -132,3 +136,20 @@ def _meaning(feature: str, reference: Texts, current: Texts, embed: Embed | None
         return meaning.compare(feature, np.zeros((len(reference), 1)), np.zeros((len(current), 1)), [], [])
     vectors = embed([t for _, t in reference] + [t for _, t in current])
     return meaning.compare(feature, vectors[: len(reference)], vectors[len(reference) :], reference, current)
+
+
+def drifted_now(
+    session: Session, project_id: str, filters: dict[str, str], now: datetime, window_s: int
+) -> tuple[int | None, int]:
+    """For a drift alert rule: how many numeric features of the last `window_s` drifted from the window
+    before it (only `filters.feature`, if set), and the smaller window's call count."""
+    principal = Principal("alerts", project_id, Role.member)
+    width = timedelta(seconds=window_s)
+    current = window_columns(session, principal, filters, now - width, now)
+    reference = window_columns(session, principal, filters, now - 2 * width, now - width)
+    names = [filters["feature"]] if "feature" in filters else list(current)
+    results = [drift.compare(name, reference[name], current[name]) for name in names]
+    count = min(len(reference["error"]), len(current["error"]))
+    if all(r.drifted is None for r in results):
+        return None, count
+    return sum(bool(r.drifted) for r in results), count

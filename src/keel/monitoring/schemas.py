@@ -18,10 +18,13 @@ THRESHOLD_METRICS = {
     "cost_per_call_usd": "mean priced cost of a call",
     "tokens": "input plus output tokens",
     "feedback_mean": "mean value of the feedback or score named by `filters.score` (e.g. groundedness)",
+    "drifted_features": "numeric drift features (input_tokens, output_tokens, latency_ms, cost_usd, error) "
+    "of the window that drifted from the window before it; `filters.feature` for one; e.g. >= 1",
     "budget_used": "share (0-1) of the daily budget (`filters.period: month`: the monthly one) spent by "
     "`filters.scope` (default project, or a key id); e.g. >= 0.8",
 }
-FILTER_KEYS = {"route", "model", "prompt_version", "score", "scope", "period"}
+FILTER_KEYS = {"route", "model", "prompt_version", "score", "scope", "period", "feature"}
+DRIFT_FEATURES = {"input_tokens", "output_tokens", "latency_ms", "cost_usd", "error"}
 
 
 class RuleIn(BaseModel):
@@ -59,6 +62,8 @@ class RuleIn(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "RuleIn":
+        if self.filters.get("feature", "input_tokens") not in DRIFT_FEATURES:
+            raise ValueError(f"filters.feature must be one of {', '.join(sorted(DRIFT_FEATURES))}")
         if self.filters.get("period", "day") not in ("day", "month"):
             raise ValueError("filters.period must be day or month")
         if self.metric == "feedback_mean" and not self.filters.get("score"):
@@ -174,7 +179,7 @@ class DriftRequest(BaseModel):
     @field_validator("filters")
     @classmethod
     def _known_filters(cls, filters: dict[str, str]) -> dict[str, str]:
-        return _only(filters, FILTER_KEYS - {"score"})
+        return _only(filters, FILTER_KEYS - {"score", "scope", "period", "feature"})
 
 
 class DriftReport(BaseModel):

@@ -9,7 +9,6 @@ firing). Firing and resolving each write one event and one delivery per channel 
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
@@ -25,6 +24,8 @@ from keel.core.urls import problem
 from keel.feedback.models import Feedback
 from keel.gateway import service as gateway
 from keel.gateway.models import Limit
+from keel.monitoring import drift_service
+from keel.monitoring.drift_service import trace_filters
 from keel.monitoring.models import AlertDelivery, AlertEvent, AlertRule
 from keel.monitoring.schemas import ChannelOut, DeliveryOut, EventOut, RuleIn, RuleOut
 from keel.tracing.models import Trace
@@ -118,6 +119,9 @@ def read(session: Session, rule: AlertRule, now: datetime) -> Reading:
     filters = rule.filters
     if rule.metric == "budget_used":
         return _budget_used(session, rule.project_id, filters, now)
+    if rule.metric == "drifted_features":
+        drifted, count = drift_service.drifted_now(session, rule.project_id, filters, now, rule.window_s)
+        return _reading(float(drifted) if drifted is not None else None, count, rule.min_count)
     if rule.metric == "feedback_mean":
         query = select(Feedback.value).where(
             Feedback.project_id == rule.project_id,
@@ -128,13 +132,13 @@ def read(session: Session, rule: AlertRule, now: datetime) -> Reading:
         if any(k in filters for k in ("route", "model", "prompt_version")):
             query = query.join(
                 Trace, (Trace.project_id == Feedback.project_id) & (Trace.trace_id == Feedback.trace_id)
-            ).where(*_trace_filters(filters))
+            ).where(*trace_filters(filters))
         values = [float(v) for v in session.scalars(query) if v is not None]
         return _reading(float(np.mean(values)) if values else None, len(values), rule.min_count)
     base = (
         Trace.project_id == rule.project_id,
         Trace.start_ns >= int(since.timestamp() * 1e9),
-        *_trace_filters(filters),
+        *trace_filters(filters),
     )
     if rule.metric.startswith("latency_"):
         durations = np.fromiter(session.scalars(select(Trace.duration_ms).where(*base)), dtype=float)
@@ -176,11 +180,6 @@ def _reading(value: float | None, count: int, minimum: int) -> Reading:
     if value is None or count < minimum:
         return Reading(None, count)
     return Reading(value, count)
-
-
-def _trace_filters(filters: dict[str, str]) -> list[Any]:
-    columns = {"route": Trace.route, "model": Trace.model, "prompt_version": Trace.prompt_version}
-    return [columns[k] == v for k, v in filters.items() if k in columns]
 
 
 def evaluate(session: Session, rule: AlertRule, now: datetime, base_url: str) -> AlertEvent | None:

@@ -1,6 +1,7 @@
 """Built-in evaluators, one module per family; plugins add more with `register_evaluators`."""
 
 from keel.evals.evaluators.base import Evaluator
+from keel.evals.evaluators.grounded import GROUNDEDNESS
 from keel.evals.evaluators.matching import CONTAINS, EXACT, REGEX
 from keel.evals.evaluators.model_based import EMBEDDING, JUDGE
 from keel.evals.evaluators.retrieval import RETRIEVAL
@@ -20,4 +21,5 @@ BUILTIN: tuple[Evaluator, ...] = (
     EMBEDDING,
     JUDGE,
     RETRIEVAL,
+    GROUNDEDNESS,
 )

@@ -224,3 +224,29 @@ def test_the_loops_page_shows_a_loop_its_runs_and_starts_one(signed_in: TestClie
     assert started.status_code == 200
     assert "Run 1 of nightly started" in started.text
     assert "manual" in started.text
+
+
+def test_the_monitoring_page_draws_a_drift_report(signed_in: TestClient) -> None:
+    spans = [s for n in range(40) for s in llm_trace(prompt=f"question {n}", tokens=(10 + n % 7, 3))]
+    sent = signed_in.post(
+        "/v1/traces",
+        content=request(*spans).SerializeToString(),
+        headers={"content-type": "application/x-protobuf"},
+    )
+    assert sent.status_code == 200
+    signed_in.app.state.runtime.service("tracing.writer").barrier()  # type: ignore[attr-defined]
+    page = signed_in.get("/monitoring", params={"hours": 1}, headers={"Authorization": ""})
+    assert page.status_code == 200, page.text[:500]
+    assert "input_tokens" in page.text
+    assert "fewer than 30 values" in page.text  # the hour before holds nothing: no verdict, not a guess
+    bad = signed_in.get("/monitoring", params={"hours": -1}, headers={"Authorization": ""})
+    assert bad.status_code == 422
+    items = [{"input": [{"role": "user", "content": f"refund order {n} please"}]} for n in range(40)]
+    assert signed_in.post("/api/v1/datasets", json={"name": "seen", "items": items}).status_code == 201
+    against = signed_in.get(
+        "/monitoring", params={"hours": 1, "dataset": "seen@1"}, headers={"Authorization": ""}
+    )
+    assert against.status_code == 200, against.text[:500]
+    assert '<figure class="chart"><figcaption>input_tokens' in against.text  # the overlay
+    assert "<rect" in against.text
+    assert "Topics of inputs" in against.text

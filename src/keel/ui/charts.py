@@ -96,3 +96,38 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "") -> 
     )
     caption = f"<figcaption>{escape(title)}</figcaption>"
     return Markup(f'<figure class="chart bars" aria-label="{escape(title)}">{caption}{rows}</figure>')
+
+
+def overlay_chart(
+    title: str, labels: Sequence[str], reference: Sequence[float], current: Sequence[float]
+) -> Markup:
+    """Two distributions on shared bins, side by side per bin (reference, then current): a drift overlay."""
+    if not labels:
+        return _empty(title)
+    top = max([*reference, *current, 0.0]) or 1.0
+    width = (WIDTH - 2 * PAD_X) / len(labels)
+    bar = max(1.0, width / 2 - 1)
+    parts = [
+        f'<line x1="{PAD_X}" y1="{HEIGHT - PAD_Y}" x2="{WIDTH - PAD_X}" y2="{HEIGHT - PAD_Y}" class="axis"/>'
+    ]
+    for index, label in enumerate(labels):
+        for side, (values, colour) in enumerate(((reference, COLOURS[0]), (current, COLOURS[1]))):
+            value = values[index] if index < len(values) else 0.0
+            height = value / top * (HEIGHT - 2 * PAD_Y)
+            x = PAD_X + index * width + side * (bar + 1)
+            tip = f"{'reference' if side == 0 else 'current'} {label}: {value:.1%}"
+            parts.append(
+                f'<rect x="{x:.1f}" y="{HEIGHT - PAD_Y - height:.1f}" width="{bar:.1f}" '
+                f'height="{height:.1f}" fill="{colour}"><title>{escape(tip)}</title></rect>'
+            )
+    parts += [_text(PAD_X, HEIGHT - 4, labels[0]), _text(WIDTH - PAD_X, HEIGHT - 4, labels[-1], "end")]
+    legend = "".join(
+        f'<span class="key" style="--c:{c}">{n}</span>'
+        for n, c in (("reference", COLOURS[0]), ("current", COLOURS[1]))
+    )
+    summary = f"{len(labels)} bins; reference and current shares side by side"
+    return Markup(
+        f'<figure class="chart"><figcaption>{escape(title)} <span class="legend">{legend}</span></figcaption>'
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}: {summary}">'
+        f"{''.join(parts)}</svg></figure>"
+    )

@@ -25,7 +25,9 @@ from keel.ui import charts, session
 
 TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True)
-env.globals.update(line_chart=charts.line_chart, bar_chart=charts.bar_chart)
+env.globals.update(
+    line_chart=charts.line_chart, bar_chart=charts.bar_chart, overlay_chart=charts.overlay_chart
+)
 
 
 def pretty(text: str | None) -> str:

@@ -118,9 +118,9 @@ def test_errors_come_back_in_openai_shape(claude: TestClient) -> None:
     with pytest.raises(openai.AuthenticationError) as info:
         sdk(claude).chat.completions.create(model="claude/c", messages=[{"role": "user", "content": "x"}])
     assert "invalid x-api-key" in info.value.message
-    with pytest.raises(openai.UnprocessableEntityError, match="n > 1"):
+    with pytest.raises(openai.BadRequestError, match="n > 1"):
         sdk(claude).chat.completions.create(
             model="claude/c", n=2, messages=[{"role": "user", "content": "x"}]
         )
-    with pytest.raises(openai.UnprocessableEntityError, match="chat completions only"):
+    with pytest.raises(openai.BadRequestError, match="chat completions only"):
         sdk(claude).embeddings.create(model="claude/c", input="x")

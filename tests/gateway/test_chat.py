@@ -133,11 +133,11 @@ def test_cut_stream_ends_with_error_event_and_error_trace(gw: TestClient) -> Non
     ("body", "status", "param"),
     [
         ({"model": "nope", "messages": [{"role": "user", "content": "x"}]}, 404, "model"),
-        ({"model": "stub/m", "messages": []}, 422, "messages"),
-        ({"model": "stub/m", "messages": [{"role": "wizard", "content": "x"}]}, 422, "messages[0].role"),
-        ({"model": "stub/m", "messages": [{"role": "user"}]}, 422, "messages[0].content"),
-        ({"model": "stub/m", "messages": [{"role": "user", "content": 5}]}, 422, "messages[0].content"),
-        ({"model": 3, "messages": []}, 422, "model"),
+        ({"model": "stub/m", "messages": []}, 400, "messages"),  # OpenAI's status for a bad request
+        ({"model": "stub/m", "messages": [{"role": "wizard", "content": "x"}]}, 400, "messages[0].role"),
+        ({"model": "stub/m", "messages": [{"role": "user"}]}, 400, "messages[0].content"),
+        ({"model": "stub/m", "messages": [{"role": "user", "content": 5}]}, 400, "messages[0].content"),
+        ({"model": 3, "messages": []}, 400, "model"),
     ],
 )
 def test_bad_requests_get_openai_errors(
@@ -151,7 +151,8 @@ def test_bad_requests_get_openai_errors(
 
 def test_malformed_json_and_auth(gw: TestClient) -> None:
     response = gw.post("/v1/chat/completions", content=b"{oops", headers={"content-type": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
     assert "not valid JSON" in response.json()["error"]["message"]
     viewer = gw.post("/api/v1/keys", json={"name": "v", "role": "viewer"}).json()["key"]
     denied = gw.post(
@@ -228,7 +229,7 @@ def test_bad_options_are_refused_before_any_upstream_call(
 ) -> None:
     body = {"model": "stub/m", "messages": [{"role": "user", "content": "x"}], **extra}
     response = gw.post("/v1/chat/completions", json=body)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == param
     assert SEEN == []
 

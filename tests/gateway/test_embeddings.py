@@ -18,7 +18,7 @@ def test_embeddings_through_the_sdk_are_traced(gw: TestClient) -> None:
 @pytest.mark.parametrize("given", [None, "", [], [""], [1, "a"], {"a": 1}])
 def test_bad_embedding_input(gw: TestClient, given: object) -> None:
     response = gw.post("/v1/embeddings", json={"model": "stub/e", "input": given})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["error"]["param"] == "input"
 
 

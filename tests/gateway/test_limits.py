@@ -107,5 +107,5 @@ def test_refusals_come_before_retrieval_and_a_refused_call_gives_its_hold_back(g
     assert limited.status_code == 429  # the rate limit refuses before the knowledge base is even looked up
     assert limited.json()["error"]["code"] == "rate_limit_exceeded"
     malformed = gw.post("/v1/chat/completions", json={"model": "stub/m", "messages": []}, headers=member)
-    assert malformed.status_code == 422  # a request that is wrong on its face is told so first, as before
+    assert malformed.status_code == 400  # a request that is wrong on its face is told so first, as before
     assert malformed.json()["error"]["param"] == "messages"

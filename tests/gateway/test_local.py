@@ -122,7 +122,7 @@ def test_local_models_can_be_switched_off(tmp_path: Path) -> None:
 
 
 def test_local_refuses_what_it_cannot_do(local: TestClient) -> None:
-    with pytest.raises(openai.UnprocessableEntityError, match="n must be 1"):
+    with pytest.raises(openai.BadRequestError, match="n must be 1"):
         sdk(local).chat.completions.create(
             model="local/smollm2-135m-instruct", n=2, messages=[{"role": "user", "content": "x"}]
         )

@@ -42,7 +42,7 @@ def test_calls_refusals_and_state_are_exported(gw: TestClient) -> None:
         client.chat.completions.create(model="r", messages=[{"role": "user", "content": "hi there"}])
     with pytest.raises(openai.InternalServerError):
         client.chat.completions.create(model="bad", messages=[{"role": "user", "content": "hi"}])
-    with pytest.raises(openai.UnprocessableEntityError):
+    with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="r", messages=[])
     stream = client.chat.completions.create(
         model="r", messages=[{"role": "user", "content": "go"}], stream=True

@@ -84,14 +84,14 @@ def test_prompt_errors_are_openai_errors(gw: TestClient) -> None:
     assert unknown.status_code == 404
     assert unknown.json()["error"]["message"] == "prompt 'nope' not found"
     missing = chat(gw, prompt="greet", model="stub/m")
-    assert missing.status_code == 422
+    assert missing.status_code == 400
     assert missing.json()["error"]["param"] == "variables"
     assert "missing variables: name" in missing.json()["error"]["message"]
     no_model = chat(gw, prompt="greet", variables={"name": "x"})
-    assert no_model.status_code == 422
+    assert no_model.status_code == 400
     assert "does not name one" in no_model.json()["error"]["message"]
     orphan = chat(gw, model="stub/m", variables={"name": "x"}, messages=[{"role": "user", "content": "x"}])
-    assert orphan.status_code == 422
+    assert orphan.status_code == 400
     bad = chat(gw, prompt="greet", variables=["x"], model="stub/m")
-    assert bad.status_code == 422
+    assert bad.status_code == 400
     assert bad.json()["error"]["param"] == "variables"

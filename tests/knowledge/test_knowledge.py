@@ -223,7 +223,7 @@ def test_rag_answers_with_context_citations_and_a_retrieval_span(kb: TestClient)
         assert citations[0]["source"] == "rag.md"
         assert citations[0]["index"] == 1
         bad = kb.post("/v1/chat/completions", json={**body, "knowledge": {"bases": []}})
-        assert bad.status_code == 422
+        assert bad.status_code == 400
         assert bad.json()["error"]["param"] == "knowledge.bases"
         missing = kb.post("/v1/chat/completions", json={**body, "knowledge": {"bases": ["nope"]}})
         assert missing.status_code == 404

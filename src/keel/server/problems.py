@@ -37,6 +37,8 @@ def error_response(
     if extra and extra.get("retry_after"):
         headers["Retry-After"] = str(extra["retry_after"])
     if path == "/v1" or path.startswith("/v1/"):
+        if status == 422:  # OpenAI answers a request that fails validation with 400 invalid_request_error
+            status = 400
         body = {
             "error": {
                 "message": detail,

@@ -127,7 +127,7 @@ class LocalTransport:
             )
         adapter = served.path if served else None
         if (request.get("n") or 1) != 1:
-            return _error(422, "the local chat model returns one choice; n must be 1", "invalid_input")
+            return _error(400, "the local chat model returns one choice; n must be 1", "invalid_input")
         messages = [
             {"role": m["role"] if m["role"] != "developer" else "system", "content": _text(m.get("content"))}
             for m in request["messages"]
@@ -204,7 +204,7 @@ class LocalTransport:
         given = request["input"]
         texts = [given] if isinstance(given, str) else given
         if not all(isinstance(t, str) for t in texts):
-            return _error(422, "the local embedding model takes text, not token arrays", "invalid_input")
+            return _error(400, "the local embedding model takes text, not token arrays", "invalid_input")
         try:
             vectors, tokens = await anyio.to_thread.run_sync(self.models.embedder.embed, texts)
         except Exception as exc:

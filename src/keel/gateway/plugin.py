@@ -27,9 +27,10 @@ def register_routers(register: Register) -> None:
 
 @hookimpl
 def register_fast_routes(register: Register) -> None:
-    from keel.gateway.routes import chat_completions, embeddings
+    from keel.gateway.routes import chat_completions, embeddings, text_completions
 
     register("POST", "/v1/chat/completions", chat_completions)
+    register("POST", "/v1/completions", text_completions)
     register("POST", "/v1/embeddings", embeddings)
 
 

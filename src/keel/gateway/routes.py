@@ -1,4 +1,5 @@
-"""The OpenAI-compatible gateway endpoints: `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`.
+"""The OpenAI-compatible gateway endpoints: `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`,
+`/v1/models`.
 
 The two completion endpoints are fast routes (plain ASGI, `keel.server.fast`): they are the hot path.
 """
@@ -8,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from keel.core.errors import KeelError
-from keel.gateway import chat, turns
+from keel.gateway import chat, completions, turns
 from keel.gateway.providers.local import MODELS as LOCAL_MODELS
 from keel.server.deps import FastPrincipalDep, RuntimeDep, principal_from_header
 from keel.server.fast import FastRequest, Reply
@@ -40,6 +41,21 @@ async def chat_completions(request: FastRequest) -> Reply:
         raise
     reply.headers = {**(reply.headers or {}), TRACE_HEADER: call.trace_id}
     return reply
+
+
+async def text_completions(request: FastRequest) -> Reply:
+    """The legacy `/v1/completions`: a one-message chat call, answered in the `text_completion` shape."""
+    principal = None
+    try:
+        principal = await principal_from_header(request.runtime, request.header(b"authorization"))
+        body = completions.to_chat(request.body)
+        reply, call = await turns.run_chat(request.runtime, principal, body, {"keel.api": "completions"})
+    except KeelError as exc:
+        turns.refused(request.runtime, principal, exc)
+        raise
+    answer = completions.reply(reply)
+    answer.headers = {**(answer.headers or {}), TRACE_HEADER: call.trace_id}
+    return answer
 
 
 async def embeddings(request: FastRequest) -> Reply:

@@ -186,7 +186,17 @@ def test_the_main_journey(browser: Any, server: Server, api: httpx.Client, tmp_p
     weights = [t["weight"] for t in api.get("/api/v1/routes/chat").json()["targets"]]
     assert weights == [0.9, 0.1]
     shot(page, "gateway", tmp_path)
-    for path in ("/models", "/finetunes", "/knowledge", "/datasets"):
+    page.fill("#c-chat", "models/tuned@v2")
+    page.fill("#m-chat", "500")
+    page.click("text=Start canary")
+    assert "Canary started" in page.inner_text("[role=status]")
+    assert page.locator("ol.steps li.current").inner_text() == "5%"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Pause')")
+    assert "Canary pause done" in page.inner_text("[role=status]")
+    assert api.get("/api/v1/routes/chat/canary").json()["state"] == "paused"
+    shot(page, "canary", tmp_path)
+    for path in ("/models", "/finetunes", "/knowledge", "/datasets", "/loops"):
         page.goto(f"{server.url}{path}")
         assert page.locator("h1").count() == 1
     shot(page, "datasets", tmp_path)

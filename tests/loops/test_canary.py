@@ -243,3 +243,16 @@ def test_a_restart_resumes_the_release_where_it_was(fast: Settings, app: TestCli
         assert after["step_started_at"] == before["step_started_at"]
         call(again, 20)
         assert CANDIDATE.calls > 0
+
+
+def test_put_starts_a_canary_on_an_existing_route_and_is_idempotent(app: TestClient) -> None:
+    assert app.post("/api/v1/routes", json=route()).status_code == 200
+    release = {"target": {"provider": "new", "model": "m2"}, "steps": [20, 100], "min_calls": 500}
+    first = app.put("/api/v1/routes/chat/canary", json=release)
+    assert first.status_code == 200, first.text
+    assert (first.json()["state"], first.json()["weight"]) == ("running", 20)
+    again = app.put("/api/v1/routes/chat/canary", json=release).json()
+    assert again["id"] == first.json()["id"]  # the same release goes on
+    assert app.put("/api/v1/routes/nowhere/canary", json=release).status_code == 404
+    assert app.put("/api/v1/routes/chat/canary", json={**release, "steps": [100]}).status_code == 422
+    assert app.get("/api/v1/routes/chat/canary").json()["id"] == first.json()["id"]

@@ -238,6 +238,7 @@ def test_the_monitoring_page_draws_a_drift_report(signed_in: TestClient) -> None
     page = signed_in.get("/monitoring", params={"hours": 1}, headers={"Authorization": ""})
     assert page.status_code == 200, page.text[:500]
     assert "input_tokens" in page.text
+    assert page.text.count("<h2>Drift</h2>") == 1
     assert "fewer than 30 values" in page.text  # the hour before holds nothing: no verdict, not a guess
     bad = signed_in.get("/monitoring", params={"hours": -1}, headers={"Authorization": ""})
     assert bad.status_code == 422

@@ -3,7 +3,10 @@ connection (released by the server if the process dies); on SQLite there is one 
 
 import contextlib
 import logging
+import threading
 import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, text
 
@@ -44,3 +47,34 @@ class Leader:
             with contextlib.suppress(Exception):
                 self._connection.close()
             self._connection = None
+
+
+class LeaderLoop(ABC):
+    """A background loop that does its work (`tick`) every `interval()` seconds on the leader replica only;
+    one failed round is logged and the next one tries again."""
+
+    def __init__(self, engine: Engine, name: str, interval: Callable[[], float]) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"keel-{name}", daemon=True)
+        self._leader = Leader(engine, name)
+        self._interval, self._name = interval, name
+
+    @abstractmethod
+    def tick(self) -> object:
+        """One round of the loop's work."""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._leader.release()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval()):
+            try:
+                if self._leader.held():
+                    self.tick()
+            except Exception:
+                log.exception("%s round failed; will retry", self._name)

@@ -4,12 +4,11 @@ few times; a dead webhook never delays the judge). A restart resumes where the s
 """
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from keel.db.leader import Leader
+from keel.db.leader import LeaderLoop
 from keel.gateway import canary_service as canary
 from keel.gateway.models import Route
 from keel.loops import canary_service
@@ -20,30 +19,18 @@ log = logging.getLogger("keel.loops")
 DELIVERY_ATTEMPTS = 3
 
 
-class Canaries:
+class Canaries(LeaderLoop):
     def __init__(self, runtime: Any) -> None:
+        super().__init__(runtime.engine, "canary", lambda: runtime.settings.canary_tick_seconds)
         self._runtime = runtime
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="keel-canary", daemon=True)
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="keel-canary-notify")
-        self._leader = Leader(runtime.engine, "canary")
-
-    def start(self) -> None:
-        self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        super().stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._leader.release()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._runtime.settings.canary_tick_seconds):
-            try:
-                if self._leader.held():
-                    self.judge_all()
-            except Exception:
-                log.exception("canary analysis failed; will retry")
+    def tick(self) -> int:
+        return self.judge_all()
 
     def judge_all(self) -> int:
         """Judge every running canary once; returns how many decisions were made."""

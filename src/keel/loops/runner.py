@@ -3,14 +3,13 @@ run one stage further, and start new runs whose trigger fired (a cron schedule c
 finds `min_new_traces` new traces; that check runs at most once a minute per loop)."""
 
 import logging
-import threading
 import time
 from typing import Any
 
 from keel.core.clock import utcnow
 from keel.datasets import selection_service as selection
 from keel.datasets.schemas import SelectIn
-from keel.db.leader import Leader
+from keel.db.leader import LeaderLoop
 from keel.loops import loop_service as loops
 from keel.loops.models import Loop, LoopRun
 
@@ -18,29 +17,11 @@ log = logging.getLogger("keel.loops")
 TRACE_CHECK_SECONDS = 60.0
 
 
-class LoopRunner:
+class LoopRunner(LeaderLoop):
     def __init__(self, runtime: Any) -> None:
+        super().__init__(runtime.engine, "loops", lambda: runtime.settings.loop_tick_seconds)
         self._runtime = runtime
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="keel-loops", daemon=True)
-        self._leader = Leader(runtime.engine, "loops")
         self._checked: dict[str, float] = {}
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._leader.release()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._runtime.settings.loop_tick_seconds):
-            try:
-                if self._leader.held():
-                    self.tick()
-            except Exception:
-                log.exception("loop runner failed; will retry")
 
     def tick(self) -> None:
         """Advance every running run, then start the runs whose trigger fired."""

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from keel.core.clock import utcnow
-from keel.db.leader import Leader
+from keel.db.leader import LeaderLoop
 from keel.monitoring import service
 from keel.monitoring.channels import DeliveryError, deliver, payload
 from keel.monitoring.models import AlertDelivery, AlertEvent, AlertRule
@@ -19,13 +19,11 @@ from keel.monitoring.models import AlertDelivery, AlertEvent, AlertRule
 log = logging.getLogger("keel.monitoring")
 
 
-class Alerts:
+class Alerts(LeaderLoop):
     def __init__(self, runtime: Any) -> None:
+        super().__init__(runtime.engine, "alerts", lambda: runtime.settings.alert_interval_seconds)
         self._runtime = runtime
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="keel-alerts", daemon=True)
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="keel-alert-delivery")
-        self._leader = Leader(runtime.engine, "alerts")
         self._sending: set[str] = set()
         self._lock = threading.Lock()
 
@@ -34,23 +32,13 @@ class Alerts:
         settings = self._runtime.settings
         return settings.public_url or f"http://{settings.host}:{settings.port}"
 
-    def start(self) -> None:
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        super().stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._leader.release()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._runtime.settings.alert_interval_seconds):
-            try:
-                if self._leader.held():
-                    self.evaluate_all()
-                    self.send_due()
-            except Exception:
-                log.exception("alert evaluation failed; will retry")
+    def tick(self) -> None:
+        self.evaluate_all()
+        self.send_due()
 
     def evaluate_all(self) -> int:
         """Evaluate every enabled rule, one transaction each (one broken rule cannot stop the rest)."""

@@ -120,3 +120,35 @@ def test_a_drift_rule_fires_when_this_window_drifts_from_the_last(settings: Sett
         fired = gw.get("/api/v1/alerts/rules/inputs-drift").json()
         assert fired["state"] == "firing", fired
         assert fired["last_value"] == 1.0
+
+
+def test_scores_drift_when_answers_get_worse(settings: Settings, stub_url: str) -> None:
+    fast = settings.model_copy(update={"worker_enabled": False})
+    with TestClient(create_app(fast), headers=bearer(ADMIN_KEY)) as gw:
+        assert gw.post(
+            "/api/v1/providers", json={"name": "stub", "kind": "openai", "base_url": stub_url}
+        ).is_success
+        assert gw.post(
+            "/api/v1/routes", json={"name": "r", "targets": [{"provider": "stub", "model": "m"}]}
+        ).is_success
+
+        def window(good: float) -> dict[str, str]:
+            start = now()
+            for n in range(40):
+                raw = sdk(gw).chat.completions.with_raw_response.create(
+                    model="r", messages=[{"role": "user", "content": f"q{n}"}]
+                )
+                value = 1.0 if n < good * 40 else 0.0
+                fb = {"trace_id": raw.headers["x-keel-trace-id"], "name": "thumbs", "value": value}
+                assert gw.post("/api/v1/feedback", json=fb).status_code == 201
+            return {"from": start, "to": now()}
+
+        reference, current = window(0.9), window(0.3)
+        gw.app.state.runtime.service("tracing.writer").barrier()
+        body = {"reference": reference, "current": current, "scores": ["thumbs"], "meaning": False}
+        features = {
+            f["feature"]: f for f in gw.post("/api/v1/monitoring/drift", json=body).json()["features"]
+        }
+        assert features["score:thumbs"]["drifted"] is True
+        assert features["score:thumbs"]["current_count"] == 40
+        assert "input_meaning" not in features

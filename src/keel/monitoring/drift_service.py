@@ -17,6 +17,7 @@ from keel.core.auth import Principal, Role
 from keel.core.errors import InvalidInput
 from keel.core.jsontext import parse_json_or_text
 from keel.datasets import service as datasets
+from keel.feedback.models import Feedback
 from keel.gateway import tokens
 from keel.monitoring import drift, meaning
 from keel.monitoring.schemas import DatasetReference, DriftReport, DriftRequest, Window
@@ -62,6 +63,29 @@ def window_columns(
     }
 
 
+def window_scores(
+    session: Session,
+    principal: Principal,
+    filters: dict[str, str],
+    since: datetime,
+    until: datetime,
+    names: list[str],
+) -> dict[str, np.ndarray]:
+    """Each named score's values on the window's traces (feedback and online-eval scores alike)."""
+    found: dict[str, np.ndarray] = {}
+    for name in names:
+        values = session.scalars(
+            select(Feedback.value)
+            .join(Trace, (Trace.project_id == Feedback.project_id) & (Trace.trace_id == Feedback.trace_id))
+            .where(
+                *_window(principal, filters, since, until), Feedback.name == name, Feedback.value.is_not(None)
+            )
+            .limit(DRIFT_MAX_ROWS)
+        )
+        found[f"score:{name}"] = np.asarray(list(values), dtype=float)
+    return found
+
+
 def text_of(value: Any) -> str:
     """The text a person would read: the last user message of a chat, or the value as text."""
     value = parse_json_or_text(value) if isinstance(value, str) else value
@@ -91,7 +115,7 @@ def window_texts(
 
 
 def dataset_reference(
-    session: Session, principal: Principal, reference: DatasetReference
+    session: Session, principal: Principal, reference: DatasetReference, scores: list[str]
 ) -> tuple[dict[str, np.ndarray], Texts, Texts]:
     name, _, number = reference.dataset.partition("@")
     found = datasets.get(session, principal, name)
@@ -105,15 +129,22 @@ def dataset_reference(
         "input_tokens": np.asarray([tokens.count_text(t) for _, t in inputs], dtype=float),
         "output_tokens": np.asarray([tokens.count_text(t) for _, t in outputs], dtype=float),
     }
+    for name in scores:
+        values = [i.item_metadata.get(f"score.{name}") for i in items]
+        columns[f"score:{name}"] = np.asarray([v for v in values if isinstance(v, int | float)], dtype=float)
     return columns, inputs[: meaning.SAMPLE], outputs[: meaning.SAMPLE]
 
 
 def report(session: Session, principal: Principal, body: DriftRequest, embed: Embed | None) -> DriftReport:
-    current = window_columns(session, principal, body.filters, body.current.start, body.current.end)
+    now = body.current
+    current = window_columns(session, principal, body.filters, now.start, now.end)
+    current |= window_scores(session, principal, body.filters, now.start, now.end, body.scores)
     if isinstance(body.reference, Window):
-        reference = window_columns(session, principal, body.filters, body.reference.start, body.reference.end)
+        then = body.reference
+        reference = window_columns(session, principal, body.filters, then.start, then.end)
+        reference |= window_scores(session, principal, body.filters, then.start, then.end, body.scores)
     else:
-        reference, ref_in, ref_out = dataset_reference(session, principal, body.reference)
+        reference, ref_in, ref_out = dataset_reference(session, principal, body.reference, body.scores)
     features = [drift.compare(name, reference[name], current[name]) for name in reference]
     if body.meaning:
         cur_in, cur_out = window_texts(session, principal, body.filters, body.current.start, body.current.end)

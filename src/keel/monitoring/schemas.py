@@ -170,6 +170,12 @@ class DriftRequest(BaseModel):
         "against the items' inputs, outputs against their expected answers)"
     )
     current: Window
+    scores: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="feedback or online-eval score names to compare too (feature `score:NAME`); with a "
+        "dataset reference, its items' `score.NAME` metadata (what the selector writes)",
+    )
     meaning: bool = Field(
         default=True,
         description="also compare what inputs and outputs mean (bundled MiniLM embeddings of up to 500 "

@@ -18,7 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from sqlalchemy import select
 
 from keel.core.auth import Principal, Role
-from keel.monitoring import drift, drift_service, service
+from keel.local.embedder import LocalEmbedder
+from keel.local.runtime import installed
+from keel.monitoring import drift, drift_service, meaning, service
 from keel.monitoring.alerts import Alerts
 from keel.monitoring.metrics import Metrics
 from keel.monitoring.schemas import RuleIn
@@ -159,7 +161,28 @@ def drift_rows(runtime: Any) -> list[dict[str, Any]]:
             drift.compare(name, values, values)
 
     report_ms = cpu_ms(report, 3)
+    vectors = rng.normal(size=(1000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = [(str(i), f"text {i}") for i in range(500)]
+    meaning_ms = cpu_ms(
+        lambda: meaning.compare("input_meaning", vectors[:500], vectors[500:], texts, texts), 2
+    )
+    embed_ms = None
+    if installed():
+        embedder = LocalEmbedder(1)
+        sample = [f"where is my parcel number {i}, it was due on monday" for i in range(1000)]
+        embedder.embed(sample[:8])  # load once
+        embed_ms = cpu_ms(lambda: embedder.embed(sample), 1)
     return [
+        {
+            "case": "meaning drift statistics, 500 vs 500 embeddings (MMD, 200 permutations, topics)",
+            "cpu_ms": meaning_ms,
+        },
+        *(
+            [{"case": "embedding 1,000 short texts (MiniLM, KEEL_LOCAL_THREADS)", "cpu_ms": embed_ms}]
+            if embed_ms
+            else []
+        ),
         {"case": "drift statistics, 5 features, 100k vs 100k values", "cpu_ms": stats_ms},
         {"case": "drift report, 10k traces per window (SQLite fetch + tests)", "cpu_ms": report_ms},
     ]

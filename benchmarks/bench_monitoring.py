@@ -179,7 +179,7 @@ def drift_rows(runtime: Any) -> list[dict[str, Any]]:
             "cpu_ms": meaning_ms,
         },
         *(
-            [{"case": "embedding 1,000 short texts (MiniLM, KEEL_LOCAL_THREADS)", "cpu_ms": embed_ms}]
+            [{"case": "embedding 1,000 short texts (MiniLM, 1 thread)", "cpu_ms": embed_ms}]
             if embed_ms
             else []
         ),

@@ -212,6 +212,7 @@ def test_people_can_pause_resume_and_promote(app: TestClient) -> None:
         ({"steps": [5, 25]}, "steps"),
         ({"metrics": [{"name": "happiness"}]}, "metrics"),
         ({"interval": "0s"}, "interval"),
+        ({"target": {"provider": "ghost", "model": "m2"}}, "unknown provider 'ghost'"),
     ],
 )
 def test_bad_canaries_are_refused_and_nothing_is_saved(

@@ -139,10 +139,12 @@ def save_route(
     principal.require(Role.admin)
     known = set(session.scalars(select(Provider.name).where(Provider.project_id == principal.project_id)))
     known |= IMPLICIT_PROVIDERS
-    for target in [*data.targets, *data.fallbacks]:
-        if target.provider not in known:
+    providers = [t.provider for t in [*data.targets, *data.fallbacks]]
+    providers += [data.canary.target.provider] if data.canary else []
+    for provider in providers:
+        if provider not in known:
             raise InvalidInput(
-                f"route {data.name!r} names unknown provider {target.provider!r}; "
+                f"route {data.name!r} names unknown provider {provider!r}; "
                 f"this project has: {', '.join(sorted(known)) or 'none'}",
                 param="targets",
             )

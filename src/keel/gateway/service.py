@@ -5,6 +5,7 @@ gateway's own upstream calls.
 """
 
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, text, update
@@ -173,6 +174,21 @@ def save_route(
     record(session, ROUTE, principal.project_id, data.name)
     session.commit()
     return route
+
+
+def route_body(route: Route, **changes: Any) -> RouteCreate:
+    """The saved route as a body to save again, with `changes` (a new split, a canary) applied."""
+    fields = {
+        "name": route.name,
+        "targets": route.targets["items"],
+        "fallbacks": route.fallbacks["items"],
+        "sticky": route.sticky,
+        "retries": route.retries,
+        "cache_ttl_s": route.cache_ttl_s,
+        "circuit": route.circuit,
+        "guardrails": route.guardrails,
+    }
+    return RouteCreate.model_validate({**fields, **changes})
 
 
 def list_routes(session: Session, principal: Principal) -> list[Route]:

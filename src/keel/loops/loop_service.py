@@ -25,7 +25,6 @@ from keel.finetune import release_service as releases
 from keel.finetune import runs_service as finetunes
 from keel.gateway import service as gateway
 from keel.gateway.canary_schemas import CanaryIn
-from keel.gateway.schemas import RouteCreate
 from keel.loops.loop_schemas import LoopIn, LoopRunOut
 from keel.loops.models import Loop, LoopRun
 
@@ -267,17 +266,7 @@ def _gate(sessions: Sessions, run_id: str, spec: LoopIn, principal: Principal, m
         route = gateway.get_route(session, principal, spec.canary.route)
         state = route.canary or {}
         baseline = state.get("baseline") if state.get("state") in ("running", "paused") else None
-        data = RouteCreate(
-            name=route.name,
-            targets=baseline or route.targets["items"],
-            fallbacks=route.fallbacks["items"],
-            sticky=route.sticky,
-            retries=route.retries,
-            cache_ttl_s=route.cache_ttl_s,
-            circuit=route.circuit,
-            guardrails=route.guardrails,
-            canary=release,
-        )
+        data = gateway.route_body(route, targets=baseline or route.targets["items"], canary=release)
         saved = gateway.save_route(session, principal, data)
         canary_id = (saved.canary or {}).get("id")
     with sessions() as session:

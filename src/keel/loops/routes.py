@@ -4,7 +4,6 @@ from fastapi import APIRouter
 
 from keel.gateway import service as gateway
 from keel.gateway.canary_schemas import CanaryIn
-from keel.gateway.schemas import RouteCreate
 from keel.loops import canary_service
 from keel.loops.schemas import Action, CanaryOut, OverruleIn
 from keel.loops.view_service import canary_out
@@ -26,18 +25,8 @@ def put_canary(
     """Start a canary on an existing route (the same as saving the route with `canary`); the same spec
     again changes nothing."""
     route = gateway.get_route(session, principal, name)
-    data = RouteCreate.model_validate(
-        {
-            "name": route.name,
-            "targets": (route.canary or {}).get("baseline") or route.targets["items"],
-            "fallbacks": route.fallbacks["items"],
-            "sticky": route.sticky,
-            "retries": route.retries,
-            "cache_ttl_s": route.cache_ttl_s,
-            "circuit": route.circuit,
-            "guardrails": route.guardrails,
-            "canary": body,
-        }
+    data = gateway.route_body(
+        route, targets=(route.canary or {}).get("baseline") or route.targets["items"], canary=body
     )
     gateway.save_route(session, principal, data, runtime.secrets)
     return canary_out(session, principal, name)

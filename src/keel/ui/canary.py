@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from keel.core.auth import Role
 from keel.gateway import service as gateway
 from keel.gateway.canary_schemas import CanaryIn
-from keel.gateway.schemas import RouteCreate
 from keel.loops import canary_service
 from keel.loops.schemas import CanaryOut
 from keel.loops.view_service import canary_out
@@ -59,17 +58,7 @@ async def start(name: str, ui: Annotated[UI, Depends(current)]) -> RedirectRespo
                 interval=fields.get("interval", "").strip() or "2m",
                 min_calls=int(number(fields, "min_calls") if fields.get("min_calls") else 200),
             )
-            data = RouteCreate(
-                name=route.name,
-                targets=route.targets["items"],
-                fallbacks=route.fallbacks["items"],
-                sticky=route.sticky,
-                retries=route.retries,
-                cache_ttl_s=route.cache_ttl_s,
-                circuit=route.circuit,
-                guardrails=route.guardrails,
-                canary=release,
-            )
+            data = gateway.route_body(route, canary=release)
         except ValidationError as exc:
             raise invalid(exc) from None
         gateway.save_route(session, ui.principal, data, ui.runtime.secrets)

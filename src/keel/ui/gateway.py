@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from keel.core.money import to_usd
 from keel.gateway import canary_service as canary
 from keel.gateway import service as gateway
-from keel.gateway.schemas import ProviderCreate, RouteCreate
+from keel.gateway.schemas import ProviderCreate
 from keel.projects import service as projects
 from keel.ui.core import UI, UIRoute, current, invalid, number
 
@@ -78,19 +78,8 @@ async def set_weights(name: str, ui: Annotated[UI, Depends(current)]) -> Redirec
         for index, target in enumerate(targets):
             target["weight"] = number(fields, f"weight_{index}")
         try:
-            data = RouteCreate(
-                name=route.name,
-                targets=targets,
-                fallbacks=route.fallbacks["items"],
-                sticky=route.sticky,
-                retries=route.retries,
-                cache_ttl_s=route.cache_ttl_s,
-                circuit=route.circuit,
-                guardrails=route.guardrails,
-                canary=canary.spec_of(route)
-                if route.canary and route.canary["state"] in canary.LIVE
-                else None,
-            )
+            live = route.canary and route.canary["state"] in canary.LIVE
+            data = gateway.route_body(route, targets=targets, canary=canary.spec_of(route) if live else None)
         except ValidationError as exc:
             raise invalid(exc) from None
         gateway.save_route(session, ui.principal, data, ui.runtime.secrets)

@@ -1,9 +1,11 @@
 """Dataset request and response bodies."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from keel.tracing.schemas import TraceFilters
 
 DATASET_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SPLIT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -123,25 +125,6 @@ class ScoreThreshold(BaseModel):
     name: str = Field(min_length=1, max_length=100, description="a feedback or online-eval score name")
     min: float | None = Field(default=None, description="keep traces whose mean score is at least this")
     max: float | None = Field(default=None, description="keep traces whose mean score is at most this")
-
-
-class TraceFilters(BaseModel):
-    """The traces list's filters (GET /api/v1/traces), without paging."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    since: datetime | None = None
-    until: datetime | None = None
-    name: str | None = None
-    model: str | None = None
-    status: Literal["ok", "error", "unset"] | None = None
-    user: str | None = None
-    session: str | None = None
-    tag: str | None = None
-    route: str | None = None
-    prompt_version: str | None = None
-    min_latency_ms: float | None = Field(default=None, ge=0)
-    q: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class Selector(BaseModel):

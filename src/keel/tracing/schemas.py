@@ -10,7 +10,9 @@ SortKey = Literal["start", "duration", "cost", "tokens", "updated"]
 GroupKey = Literal["model", "route", "prompt_version", "tag", "name", "user", "session", "status", "none"]
 
 
-class TraceQuery(BaseModel):
+class TraceFilters(BaseModel):
+    """The traces list's filters, without paging (dataset selectors take the same)."""
+
     model_config = ConfigDict(extra="forbid")
 
     since: datetime | None = None
@@ -26,6 +28,9 @@ class TraceQuery(BaseModel):
     min_latency_ms: float | None = Field(default=None, ge=0)
     min_cost_usd: Decimal | None = Field(default=None, ge=0)
     q: str | None = Field(default=None, min_length=1, max_length=200, description="Text in any span's I/O.")
+
+
+class TraceQuery(TraceFilters):
     sort: SortKey = "start"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=200)
